@@ -1,0 +1,126 @@
+# socket-lab: `make help` lists what each target does.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Variables a user sets on the command line, e.g. `make lab SERVER_PORT=40000 NC_FLAVOR=ncat`.
+SERVER_PORT ?= 12345
+NC_FLAVOR ?= openbsd
+BASE_FROM ?= auto
+PYTHON_IMAGE ?= python:3.12-slim
+export SERVER_PORT NC_FLAVOR BASE_FROM PYTHON_IMAGE
+
+# Compose v2 (`docker compose`) first, Debian's docker-compose 1.29 otherwise.
+COMPOSE_CLI := $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || { command -v docker-compose >/dev/null && echo docker-compose; })
+COMPOSE = $(COMPOSE_CLI) -f compose.yaml -p socket-lab
+# docker-compose 1.29 reports "Creating ... done" on stderr for every `run`: keep the transcript clean.
+QUIET = 2> >(grep -vE '^(Creating|Starting) socket-lab[-_]' >&2)
+# quietly COMMAND: compose's and docker build's progress only matter when they fail.
+quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
+# The legacy builder (what a Docker Engine without buildx has) is fine for one-file images.
+export DOCKER_BUILDKIT ?= 0
+VENV = .venv
+
+# wait_healthy SERVICE: waits (30 s at most) for the service's compose healthcheck to pass.
+define wait_healthy
+for i in $$(seq 300); do \
+  [ "$$(docker inspect -f '{{.State.Health.Status}}' $$($(COMPOSE) ps -q $(1)) 2>/dev/null)" = healthy ] && break; \
+  [ $$i = 300 ] && { echo "$(1) is not healthy after 30 s: see make logs" >&2; exit 1; }; \
+  sleep 0.1; \
+done
+endef
+
+# fresh_netcat: nc -l serves only its first peer, so a listener that has already heard from one
+# (or has stopped) is replaced by a new one; an unused one is kept, with anyone attached to it.
+define fresh_netcat
+if docker exec $$($(COMPOSE) ps -q netcat 2>/dev/null) test ! -s /tmp/nc-received 2>/dev/null; then \
+  $(call quietly,$(COMPOSE) up -d --no-deps netcat); \
+else \
+  $(call quietly,$(COMPOSE) up -d --no-deps --force-recreate netcat); \
+fi
+$(call wait_healthy,netcat)
+endef
+
+.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc status logs down clean test
+
+help: ## list the targets and variables
+	@echo "socket-lab: the Python client lesson as a lab of containers."
+	@echo
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+	@echo
+	@echo "Variables (make VAR=value ...):"
+	@echo "  SERVER_PORT=$(SERVER_PORT)    the port of the server and of the nc listener"
+	@echo "  NC_FLAVOR=$(NC_FLAVOR)     openbsd (nc -l -u 12345), traditional (nc -l -u -p 12345) or ncat"
+	@echo "  BASE_FROM=$(BASE_FROM)        base image: auto, python (Dockerfile FROM PYTHON_IMAGE) or debian (mmdebstrap)"
+	@echo "  PYTHON_IMAGE=$(PYTHON_IMAGE)  the Python image base/Dockerfile starts from"
+
+check-docker:
+	@docker info >/dev/null 2>&1 || { echo "Docker Engine is not reachable: start it (docker info says why)" >&2; exit 1; }
+	@[ -n "$(COMPOSE_CLI)" ] || { echo "no compose: install the Docker Compose plugin or docker-compose" >&2; exit 1; }
+
+base: check-docker ## (re)build the base image socket-lab/base, no registry needed
+	@base/build.sh
+
+images: check-docker
+	@docker image inspect socket-lab/base >/dev/null 2>&1 || base/build.sh
+	@for p in server client netcat; do $(call quietly,docker build --tag socket-lab/$$p $$p); done
+
+lab: images ## build what is missing, start server and netcat, wait until they are up
+	@$(call quietly,$(COMPOSE) up -d --remove-orphans)
+	@$(call wait_healthy,server)
+	@$(call wait_healthy,netcat)
+	@$(COMPOSE) ps
+	@echo
+	@echo "The lab is up: server (python3 ServerPython.py, TCP port $(SERVER_PORT)), netcat (nc flavour $(NC_FLAVOR), UDP port $(SERVER_PORT))."
+	@echo "Next:"
+	@echo "  make tcp     the lesson's TCP client against the server"
+	@echo "  make udp     the UDP client against nc; then in another terminal"
+	@echo "  make nc      see 'Hello, world', type a reply + Enter (detach: Ctrl-P Ctrl-Q)"
+	@echo "  make down    stop it all"
+
+tcp: images ## the lesson's TCP client against the echo server
+	@$(call quietly,$(COMPOSE) up -d server)
+	@$(call wait_healthy,server)
+	@$(COMPOSE) run --rm client $(QUIET)
+
+udp: images ## the UDP client against nc; type the reply in `make nc`
+	@$(call fresh_netcat)
+	@$(COMPOSE) run --rm client --udp --host netcat $(QUIET)
+
+tcp-nc: export NC_MODE = tcp
+tcp-nc: images ## the TCP client against nc listening on TCP; type the reply in `make nc`
+	@$(call fresh_netcat)
+	@$(COMPOSE) run --rm client --host netcat $(QUIET)
+
+nc: ## attach to nc to type replies (shows what nc received so far; detach: Ctrl-P Ctrl-Q)
+	@id=$$($(COMPOSE) ps -q netcat); [ -n "$$id" ] || { echo "netcat is not running: make lab" >&2; exit 1; }; \
+	 echo "[attached to nc: type a reply and press Enter; Ctrl-P Ctrl-Q detaches]" >&2; \
+	 docker exec $$id cat /tmp/nc-received 2>/dev/null || true; \
+	 docker attach $$id
+
+server-nc: images ## the server lesson's check: nc as a TCP client of the server (Ctrl-D closes)
+	@$(call quietly,$(COMPOSE) up -d server)
+	@$(call wait_healthy,server)
+	@$(COMPOSE) run --rm --entrypoint nc.openbsd netcat -N server $(SERVER_PORT) $(QUIET)
+
+status: ## what runs in the lab
+	@$(COMPOSE) ps
+
+logs: ## the server's and netcat's output so far
+	@$(COMPOSE) logs --no-color server netcat
+
+down: ## stop the lab: containers and network go, images stay
+	@$(call quietly,$(COMPOSE) --profile client down --remove-orphans --timeout 5)
+	@echo "The lab is down: its containers and network are removed (images stay: make clean removes them)."
+
+clean: down ## `make down` and remove the lab's images too
+	@docker image rm -f socket-lab/server socket-lab/client socket-lab/netcat socket-lab/base >/dev/null 2>&1 || true
+
+$(VENV)/.installed: pyproject.toml
+	@python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+test: images $(VENV)/.installed ## run every exchange of the lesson as a test (pytest + testcontainers)
+	@TESTCONTAINERS_RYUK_DISABLED=true $(VENV)/bin/pytest

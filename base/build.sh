@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds socket-lab/base, the image every lab container starts from, with no container registry needed.
+#   BASE_FROM=auto    (default) the Dockerfile when $PYTHON_IMAGE is present or pullable, else debian
+#   BASE_FROM=python  base/Dockerfile FROM $PYTHON_IMAGE (default python:3.12-slim)
+#   BASE_FROM=debian  a Debian rootfs from mmdebstrap with this host's own apt sources, docker import-ed
+# BASE_IMAGE names the result (default socket-lab/base); BASE_SUITE the Debian suite (default: the host's).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BASE_FROM=${BASE_FROM:-auto}
+BASE_IMAGE=${BASE_IMAGE:-socket-lab/base}
+PYTHON_IMAGE=${PYTHON_IMAGE:-python:3.12-slim}
+
+die() { echo "base/build.sh: $*" >&2; exit 1; }
+
+from_dockerfile() {
+    echo "Building $BASE_IMAGE from $PYTHON_IMAGE (base/Dockerfile)"
+    docker build --quiet --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --tag "$BASE_IMAGE" . >/dev/null
+}
+
+# The host's apt sources, as files mmdebstrap pastes into the rootfs: no mirror is named here.
+host_sources() {
+    local f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+        [ -s "$f" ] && grep -qE '^[[:space:]]*(deb|Types:)' "$f" && echo "$f"
+    done
+    return 0
+}
+
+from_debian() {
+    if ! command -v mmdebstrap >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "Installing mmdebstrap with apt-get"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+        else
+            die "no python image and no mmdebstrap: install mmdebstrap (Debian: apt-get install mmdebstrap), or set PYTHON_IMAGE to a local python:3.11+ image"
+        fi
+    fi
+    local suite sources
+    suite=${BASE_SUITE:-$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")}
+    [ -n "$suite" ] || die "cannot tell this host's Debian suite: set BASE_SUITE (e.g. bookworm)"
+    mapfile -t sources < <(host_sources)
+    [ "${#sources[@]}" -gt 0 ] || die "no apt sources in /etc/apt: set BASE_FROM=python with a local PYTHON_IMAGE"
+    echo "Building $BASE_IMAGE from Debian $suite packages (mmdebstrap, this host's apt sources)"
+    # (global, so the EXIT trap still sees it)
+    tar=$(mktemp --suffix=.tar)
+    trap 'rm -f "$tar"' EXIT
+    mmdebstrap --quiet --variant=apt \
+        --include="passwd,$(paste -sd, packages.txt)" \
+        --customize-hook='chroot "$1" useradd --uid 10001 --user-group --create-home lab' \
+        --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
+        "$suite" "$tar" "${sources[@]}"
+    docker import \
+        --change 'ENV LANG=C.UTF-8 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1' \
+        --change 'LABEL socket-lab.base="debian"' \
+        --change 'USER lab' --change 'WORKDIR /home/lab' --change 'CMD ["python3"]' \
+        "$tar" "$BASE_IMAGE" >/dev/null
+}
+
+case "$BASE_FROM" in
+    python) from_dockerfile ;;
+    debian) from_debian ;;
+    auto)
+        if docker image inspect "$PYTHON_IMAGE" >/dev/null 2>&1 || docker pull --quiet "$PYTHON_IMAGE" >/dev/null 2>&1; then
+            from_dockerfile
+        else
+            echo "No $PYTHON_IMAGE here and no registry reachable: building from Debian packages instead"
+            from_debian
+        fi ;;
+    *) die "BASE_FROM must be auto, python or debian, not '$BASE_FROM'" ;;
+esac
+docker run --rm "$BASE_IMAGE" python3 -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
+    || die "$BASE_IMAGE has no python3 >= 3.11"
+echo "Built $BASE_IMAGE"
