@@ -186,6 +186,8 @@ class Lab:
         if kind == 'nc-client':
             kwargs['entrypoint'] = ['nc.openbsd']
             command = ['-N', 'server', spec.get('port', port)]
+        if 'entrypoint' in spec:  # a test's own program in a role's image (tests/test_robustness.py)
+            kwargs['entrypoint'] = spec['entrypoint']
         tmpfs = kwargs.pop('tmpfs')
         container = DockerContainer(service['image'], env=env, command=command,
                                     network=self.network, **{**kwargs, 'labels': self.labels})

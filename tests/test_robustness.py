@@ -1,0 +1,160 @@
+"""Nothing a client does crashes the server: after each abuse it still serves the lesson's exchange exactly."""
+import ast
+import itertools
+import time
+
+import pytest
+
+import labkit
+
+pytestmark = pytest.mark.docker
+LESSON = labkit.load_catalogue()['tcp-hello-world']['expect']
+_names = itertools.count()
+
+
+def python_role(code):
+    """A role that runs a small Python program in the client image, on the test network."""
+    return {'kind': 'client', 'entrypoint': ['python3', '-c', code]}
+
+
+def run(lab, spec, code=0):
+    role = lab.start('role{}'.format(next(_names)), spec)
+    assert role.wait_exit() == code, (role.stdout(), role.stderr())
+    return role
+
+
+def server_lines(lab, ready, settle=5.0):
+    """The server's output lines, once ready(lines) holds (docker's log copier may lag a little);
+    after `settle` seconds, whatever it printed."""
+    deadline = time.monotonic() + settle
+    while True:
+        lines = labkit.output_lines(lab.roles['server'].stdout())
+        if ready(lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def chunks(lines):
+    """The bytes the server printed, as the lesson prints them: print('Received:', data)."""
+    return b''.join(ast.literal_eval(line.removeprefix('Received: ')) for line in lines if line.startswith('Received: '))
+
+
+def assert_serves_lesson(lab):
+    client = run(lab, {'kind': 'client'})
+    assert labkit.output_lines(client.stdout()) == LESSON['client']
+    # The lesson's last two server lines, with this client's real address.
+    expected = LESSON['server'][1:]
+    lines = server_lines(lab, lambda lines: labkit.render(expected, lines[-2:], {'client_ip': client.ip}) == lines[-2:])
+    assert lines[-2:] == labkit.render(expected, lines[-2:], {'client_ip': client.ip})
+
+
+@pytest.fixture
+def served(lab):
+    lab.start('server', {'kind': 'server'})
+    yield lab
+    assert 'Traceback' not in lab.roles['server'].stdout() + lab.roles['server'].stderr()
+    assert_serves_lesson(lab)
+
+
+BULK = '''
+import os, socket, threading
+data = os.urandom(1 << 20)
+sock = socket.create_connection(('server', 12345))
+received = bytearray()
+def read():
+    while len(received) < len(data):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received.extend(chunk)
+reader = threading.Thread(target=read)
+reader.start()
+sock.sendall(data)
+reader.join(60)
+print('echoed', len(received), 'bytes', 'exactly' if bytes(received) == data else 'DIFFERENT')
+'''
+
+
+def test_one_mebibyte_echoed_byte_exact(served):
+    role = run(served, python_role(BULK))
+    assert labkit.output_lines(role.stdout()) == ['echoed 1048576 bytes exactly']
+
+
+BINARY = '''
+import socket
+data = bytes(range(256)) * 2
+sock = socket.create_connection(('server', 12345))
+sock.sendall(data)
+received = b''
+while len(received) < len(data):
+    received += sock.recv(4096)
+sock.close()
+print('exactly' if received == data else 'DIFFERENT')
+'''
+
+
+def test_binary_bytes_with_nul(served):
+    role = run(served, python_role(BINARY))
+    assert labkit.output_lines(role.stdout()) == ['exactly']
+    lines = server_lines(served, lambda lines: len(chunks(lines)) >= 512)
+    assert chunks(lines) == bytes(range(256)) * 2
+
+
+RESET = '''
+import socket, struct
+sock = socket.create_connection(('server', 12345))
+sock.sendall(b'Hello')
+assert sock.recv(5) == b'Hello'
+sock.sendall(b'Hello again')
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+sock.close()  # SO_LINGER 0: the close sends RST, not FIN
+print('reset')
+'''
+
+
+def test_client_reset_mid_stream(served):
+    role = run(served, python_role(RESET))
+    assert labkit.output_lines(role.stdout()) == ['reset']
+    lost = "Connection from  ('{}', ".format(role.ip)
+    lines = server_lines(served, lambda lines: lines[-1].startswith(lost))
+    assert labkit.line_pattern(LESSON['server'][1], {'client_ip': role.ip}).fullmatch(lines[1])
+    port = lines[1].rsplit(', ', 1)[1][:-1]
+    # Where the reset lands (before or after the server read the data) is up to timing; all are fine.
+    allowed = {"Received: b'Hello'", "Received: b'Hello again'"} | {
+        "Connection from  ('{}', {}) lost: {}".format(role.ip, port, why) for why in ('Connection reset by peer', 'Broken pipe')}
+    assert lines[-1].startswith(lost) and set(lines[2:]) <= allowed, lines
+
+
+def test_fifty_clients_in_a_row(served):
+    loop = ['sh', '-c', 'for i in $(seq 50); do python3 /app/ClientPython.py || exit 1; done']
+    role = run(served, {'kind': 'client', 'entrypoint': loop})
+    assert labkit.output_lines(role.stdout()) == LESSON['client'] * 50
+    lines = server_lines(served, lambda lines: len(lines) == 101)
+    pattern = labkit.line_pattern(LESSON['server'][1], {'client_ip': role.ip})
+    assert sum(1 for line in lines if pattern.fullmatch(line)) == 50
+    assert lines[1:] == [line for line in lines[1:] if pattern.fullmatch(line) or line == "Received: b'Hello, world'"]
+
+
+SILENT = '''
+import socket
+sock = socket.create_connection(('server', 12345))
+sock.settimeout(20)
+print('closed by the server' if sock.recv(1) == b'' else 'got data')
+'''
+
+
+def test_silent_client_hits_idle_timeout_while_another_waits(lab):
+    lab.start('server', {'kind': 'server', 'env': {'IDLE_TIMEOUT': '1'}})
+    silent = lab.start('silent', python_role(SILENT))
+    # The silent client holds the server (one client at a time) before the lesson's client comes.
+    connected = "Received new connection from  ('{}', ".format(silent.ip)
+    deadline = time.monotonic() + labkit.WAIT
+    while not any(line.startswith(connected) for line in labkit.output_lines(lab.roles['server'].stdout())):
+        assert time.monotonic() < deadline, 'the silent client never connected'
+        time.sleep(0.05)
+    assert_serves_lesson(lab)
+    assert silent.wait_exit() == 0
+    assert labkit.output_lines(silent.stdout()) == ['closed by the server']
+    lines = labkit.output_lines(lab.roles['server'].stdout())
+    port = lines[1].rsplit(', ', 1)[1][:-1]
+    assert lines[2] == "Closed idle connection from  ('{}', {}) after 1 s".format(silent.ip, port)
