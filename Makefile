@@ -9,13 +9,18 @@ SERVER_PORT ?= 12345
 NC_FLAVOR ?= openbsd
 BASE_FROM ?= auto
 PYTHON_IMAGE ?= python:3.12-slim
+# PUBLISH=1 also publishes the server's TCP port and nc's UDP port on 127.0.0.1 (never other
+# addresses), so the client can run on the host: python3 client/ClientPython.py --host 127.0.0.1
+PUBLISH ?=
+# The compose project; the test suite runs its own lab under another name, beside yours.
+LAB_PROJECT ?= socket-lab
 export SERVER_PORT NC_FLAVOR BASE_FROM PYTHON_IMAGE
 
 # Compose v2 (`docker compose`) first, Debian's docker-compose 1.29 otherwise.
 COMPOSE_CLI := $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || { command -v docker-compose >/dev/null && echo docker-compose; })
-COMPOSE = $(COMPOSE_CLI) -f compose.yaml -p socket-lab
+COMPOSE = $(COMPOSE_CLI) -f compose.yaml $(if $(PUBLISH),-f compose.publish.yaml) -p $(LAB_PROJECT)
 # docker-compose 1.29 reports "Creating ... done" on stderr for every `run`: keep the transcript clean.
-QUIET = 2> >(grep -vE '^(Creating|Starting) socket-lab[-_]' >&2)
+QUIET = 2> >(grep -vE '^(Creating|Starting) $(LAB_PROJECT)[-_]' >&2)
 # quietly COMMAND: compose's and docker build's progress only matter when they fail.
 quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 # The legacy builder (what a Docker Engine without buildx has) is fine for one-file images.
@@ -42,7 +47,7 @@ fi
 $(call wait_healthy,netcat)
 endef
 
-.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc status logs down clean test
+.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc exchange status logs down clean test
 
 help: ## list the targets and variables
 	@echo "socket-lab: the Python client lesson as a lab of containers."
@@ -54,6 +59,7 @@ help: ## list the targets and variables
 	@echo "  NC_FLAVOR=$(NC_FLAVOR)     openbsd (nc -l -u 12345), traditional (nc -l -u -p 12345) or ncat"
 	@echo "  BASE_FROM=$(BASE_FROM)        base image: auto, python (Dockerfile FROM PYTHON_IMAGE) or debian (mmdebstrap)"
 	@echo "  PYTHON_IMAGE=$(PYTHON_IMAGE)  the Python image base/Dockerfile starts from"
+	@echo "  PUBLISH=$(PUBLISH)          1: publish the server (TCP) and nc (UDP) ports on 127.0.0.1 only"
 
 check-docker:
 	@docker info >/dev/null 2>&1 || { echo "Docker Engine is not reachable: start it (docker info says why)" >&2; exit 1; }
@@ -72,6 +78,7 @@ lab: images ## build what is missing, start server and netcat, wait until they a
 	@$(call wait_healthy,netcat)
 	@$(COMPOSE) ps
 	@echo
+	@[ -z "$(PUBLISH)" ] || echo "Published on 127.0.0.1 only: TCP $(SERVER_PORT) (server); UDP $(SERVER_PORT) (nc). Give PUBLISH=1 to every make command (or export it) to keep them."
 	@echo "The lab is up: server (python3 ServerPython.py, TCP port $(SERVER_PORT)), netcat (nc flavour $(NC_FLAVOR), UDP port $(SERVER_PORT))."
 	@echo "Next:"
 	@echo "  make tcp     the lesson's TCP client against the server"
@@ -104,6 +111,9 @@ server-nc: images ## the server lesson's check: nc as a TCP client of the server
 	@$(call wait_healthy,server)
 	@$(COMPOSE) run --rm --entrypoint nc.openbsd netcat -N server $(SERVER_PORT) $(QUIET)
 
+exchange: images $(VENV)/.installed ## replay one exchange of tests/exchanges.yaml on its own network (NAME=...; no NAME lists them)
+	@TESTCONTAINERS_RYUK_DISABLED=true $(VENV)/bin/python tests/labkit.py $(NAME)
+
 status: ## what runs in the lab
 	@$(COMPOSE) ps
 
@@ -122,5 +132,8 @@ $(VENV)/.installed: pyproject.toml
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
+# Ryuk (testcontainers' reaper) needs a registry: it is off, and what the suite made is swept here
+# after pytest, whatever its outcome (a pass, a failure, Ctrl-C).
 test: images $(VENV)/.installed ## run every exchange of the lesson as a test (pytest + testcontainers)
-	@TESTCONTAINERS_RYUK_DISABLED=true $(VENV)/bin/pytest
+	@status=0; TESTCONTAINERS_RYUK_DISABLED=true $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
+	 $(VENV)/bin/python tests/labkit.py --sweep; exit $$status

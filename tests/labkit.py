@@ -24,6 +24,8 @@ SUITE_LABEL = 'socket-lab.suite'
 RUN_ID = uuid.uuid4().hex[:8]
 WAIT = 30.0  # seconds: the most any single wait in an exchange may take
 PORT_PLACEHOLDER = '{ephemeral_port}'
+COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
+TEST_PROJECT_PREFIX = 'socket-lab-test-'
 
 
 def load_catalogue(path=CATALOGUE):
@@ -279,16 +281,29 @@ def transcripts(exchange, lab, settle=5.0):
         time.sleep(0.05)
 
 
+def suite_project(project):
+    """Compose projects the suite runs (tests/test_make.py) are named TEST_PROJECT_PREFIX + run id."""
+    return (project or '').startswith(TEST_PROJECT_PREFIX)
+
+
 def sweep(client=None):
-    """Removes every container and network the suite labelled (after a pass, a failure or Ctrl-C)."""
+    """Removes every container and network the suite made (after a pass, a failure or Ctrl-C): those
+    it labelled, and those of its own compose projects. A lab the user runs is never touched."""
     client = client or docker.from_env()
-    for container in client.containers.list(all=True, filters={'label': SUITE_LABEL}):
-        container.remove(force=True)
-    for network in client.networks.list(filters={'label': SUITE_LABEL}):
-        network.remove()
+    for container in client.containers.list(all=True):
+        labels = container.labels
+        if SUITE_LABEL in labels or suite_project(labels.get(COMPOSE_PROJECT_LABEL)):
+            container.remove(force=True)
+    for network in client.networks.list():
+        labels = network.attrs.get('Labels') or {}
+        if SUITE_LABEL in labels or suite_project(labels.get(COMPOSE_PROJECT_LABEL)):
+            network.remove()
 
 
 def main(argv):
+    if argv == ['--sweep']:  # `make test` after pytest, whatever its outcome
+        sweep()
+        return 0
     catalogue = load_catalogue()
     if len(argv) != 1 or argv[0] not in catalogue:
         print('usage: make exchange NAME=<name>; the names:', file=sys.stderr)
