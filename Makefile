@@ -26,6 +26,8 @@ quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 # The legacy builder (what a Docker Engine without buildx has) is fine for one-file images.
 export DOCKER_BUILDKIT ?= 0
 VENV = .venv
+# The suite mostly waits on Docker, so it runs this many tests at once (pytest-xdist), even on 2 cores.
+TEST_WORKERS ?= 3
 
 # wait_healthy SERVICE: waits (30 s at most) for the service's compose healthcheck to pass.
 define wait_healthy
@@ -104,7 +106,7 @@ nc: ## attach to nc to type replies (shows what nc received so far; detach: Ctrl
 	@id=$$($(COMPOSE) ps -q netcat); [ -n "$$id" ] || { echo "netcat is not running: make lab" >&2; exit 1; }; \
 	 echo "[attached to nc: type a reply and press Enter; Ctrl-P Ctrl-Q detaches]" >&2; \
 	 docker exec $$id cat /tmp/nc-received 2>/dev/null || true; \
-	 docker attach $$id
+	 docker attach $$id || { [ "$$(docker inspect -f '{{.State.Running}}' $$id 2>/dev/null)" = true ] && echo "[detached: nc keeps listening]" >&2; }
 
 server-nc: images ## the server lesson's check: nc as a TCP client of the server (Ctrl-D closes)
 	@$(call quietly,$(COMPOSE) up -d server)
@@ -135,5 +137,5 @@ $(VENV)/.installed: pyproject.toml
 # Ryuk (testcontainers' reaper) needs a registry: it is off, and what the suite made is swept here
 # after pytest, whatever its outcome (a pass, a failure, Ctrl-C).
 test: images $(VENV)/.installed ## run every exchange of the lesson as a test (pytest + testcontainers)
-	@status=0; TESTCONTAINERS_RYUK_DISABLED=true $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
+	@status=0; TESTCONTAINERS_RYUK_DISABLED=true $(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || status=$$?; \
 	 $(VENV)/bin/python tests/labkit.py --sweep; exit $$status

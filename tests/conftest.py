@@ -15,10 +15,17 @@ def docker_client():
                if not client.images.list(name=image)]
     if missing:
         pytest.exit('missing images {}: run the suite with `make test`, which builds them'.format(missing), returncode=1)
-    yield client
-    # Ryuk cannot run here (no registry to pull it from): the suite removes what it labelled itself,
-    # whatever the outcome; `make test` sweeps once more after pytest, in case of Ctrl-C.
-    labkit.sweep(client)
+    return client
+
+
+def pytest_sessionfinish(session):
+    """Ryuk cannot run here (no registry to pull it from): the suite removes what this run made itself,
+    whatever the outcome, once all workers are done; `make test` sweeps once more after pytest."""
+    if not hasattr(session.config, 'workerinput'):  # the main process, not a pytest-xdist worker
+        try:
+            labkit.sweep(run=labkit.RUN_ID)
+        except docker.errors.DockerException:
+            pass
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Used by the test suite and, for a person, by `make exchange NAME=...` (python3 t
 The topology facts (images, hardening, healthchecks) come from compose.yaml, the exchanges from the
 catalogue: this file only knows how to start a role, type into it and read what it printed.
 """
+import os
 import re
 import sys
 import threading
@@ -21,10 +22,12 @@ CATALOGUE = ROOT / 'tests' / 'exchanges.yaml'
 COMPOSE_FILE = ROOT / 'compose.yaml'
 # Every container and network the suite makes carries this label, so teardown can sweep them.
 SUITE_LABEL = 'socket-lab.suite'
-RUN_ID = uuid.uuid4().hex[:8]
+# One id per suite run, shared by pytest-xdist's workers (they inherit the environment).
+RUN_ID = os.environ.setdefault('SOCKET_LAB_RUN', uuid.uuid4().hex[:8])
 WAIT = 30.0  # seconds: the most any single wait in an exchange may take
 PORT_PLACEHOLDER = '{ephemeral_port}'
 COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
+# Compose projects the suite runs (tests/test_make.py) are named this + RUN_ID.
 TEST_PROJECT_PREFIX = 'socket-lab-test-'
 
 
@@ -281,22 +284,24 @@ def transcripts(exchange, lab, settle=5.0):
         time.sleep(0.05)
 
 
-def suite_project(project):
-    """Compose projects the suite runs (tests/test_make.py) are named TEST_PROJECT_PREFIX + run id."""
-    return (project or '').startswith(TEST_PROJECT_PREFIX)
-
-
-def sweep(client=None):
+def sweep(client=None, run=None):
     """Removes every container and network the suite made (after a pass, a failure or Ctrl-C): those
-    it labelled, and those of its own compose projects. A lab the user runs is never touched."""
+    it labelled, and those of its own compose projects; only run `run`'s when given. A lab the user
+    runs is never touched."""
     client = client or docker.from_env()
+
+    def made_by_suite(labels):
+        labels = labels or {}
+        project = labels.get(COMPOSE_PROJECT_LABEL, '')
+        if run is not None:
+            return labels.get(SUITE_LABEL) == run or project == TEST_PROJECT_PREFIX + run
+        return SUITE_LABEL in labels or project.startswith(TEST_PROJECT_PREFIX)
+
     for container in client.containers.list(all=True):
-        labels = container.labels
-        if SUITE_LABEL in labels or suite_project(labels.get(COMPOSE_PROJECT_LABEL)):
+        if made_by_suite(container.labels):
             container.remove(force=True)
     for network in client.networks.list():
-        labels = network.attrs.get('Labels') or {}
-        if SUITE_LABEL in labels or suite_project(labels.get(COMPOSE_PROJECT_LABEL)):
+        if made_by_suite(network.attrs.get('Labels')):
             network.remove()
 
 
