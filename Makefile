@@ -127,7 +127,7 @@ down: ## stop the lab: containers and network go, images stay
 	@echo "The lab is down: its containers and network are removed (images stay: make clean removes them)."
 
 clean: down ## `make down` and remove the lab's images too
-	@docker image rm -f socket-lab/server socket-lab/client socket-lab/netcat socket-lab/base >/dev/null 2>&1 || true
+	@docker image rm -f socket-lab/server socket-lab/client socket-lab/netcat socket-lab/base socket-lab/base-dockerfile >/dev/null 2>&1 || true
 
 $(VENV)/.installed: pyproject.toml
 	@python3 -m venv $(VENV)

@@ -15,7 +15,8 @@ die() { echo "base/build.sh: $*" >&2; exit 1; }
 
 from_dockerfile() {
     echo "Building $BASE_IMAGE from $PYTHON_IMAGE (base/Dockerfile)"
-    docker build --quiet --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --tag "$BASE_IMAGE" . >/dev/null
+    local out  # the builder's progress (and the legacy builder's deprecation notice) only if it fails
+    out=$(docker build --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --tag "$BASE_IMAGE" . 2>&1) || { echo "$out" >&2; exit 1; }
 }
 
 # The host's apt sources, as files mmdebstrap pastes into the rootfs: no mirror is named here.

@@ -1,0 +1,57 @@
+"""The base image, built both ways base/build.sh knows: from Debian packages (socket-lab/base, as
+`make` built it on this machine with no registry) and from base/Dockerfile, pointed at a local image
+(socket-lab/base-dockerfile, kept so later runs are cached; `make clean` removes it)."""
+import os
+import subprocess
+
+import pytest
+
+import labkit
+
+pytestmark = pytest.mark.docker
+BUILD = labkit.ROOT / 'base' / 'build.sh'
+DOCKERFILE_IMAGE = 'socket-lab/base-dockerfile'
+# What every lab container may rely on: each command prints its version and exits 0.
+TOOLS = [
+    'python3 -c "import sys; assert sys.version_info >= (3, 11), sys.version"',
+    'nc.openbsd -h 2>&1 | grep -q OpenBSD',
+    'nc.traditional -h 2>&1 | grep -q "GNU netcat\\|\\[v1"',
+    'ncat --version',
+    'ss -V',
+    'iptables --version',
+    'tcpdump --version',
+    'socat -V',
+    '[ "$(id -un):$(id -u)" = lab:10001 ]',
+]
+
+
+def build(**env):
+    return subprocess.run(['bash', str(BUILD)], capture_output=True, text=True, timeout=280,
+                          env={**os.environ, 'DOCKER_BUILDKIT': '0', **env})
+
+
+@pytest.fixture(scope='module')
+def dockerfile_image(docker_client):
+    result = build(BASE_FROM='python', PYTHON_IMAGE='socket-lab/base', BASE_IMAGE=DOCKERFILE_IMAGE)
+    assert (result.returncode, result.stderr) == (0, ''), result.stdout
+    assert result.stdout.splitlines() == ['Building {} from socket-lab/base (base/Dockerfile)'.format(DOCKERFILE_IMAGE),
+                                          'Built {}'.format(DOCKERFILE_IMAGE)]
+    return DOCKERFILE_IMAGE
+
+
+@pytest.mark.timeout(300)  # a first build runs apt-get in the builder
+@pytest.mark.parametrize('image, how', [('socket-lab/base', None), (DOCKERFILE_IMAGE, 'dockerfile')])
+def test_base_image_has_the_labs_tools(docker_client, request, image, how):
+    if how:
+        request.getfixturevalue('dockerfile_image')
+    output = docker_client.containers.run(image, ['sh', '-ec', '\n'.join(TOOLS) + '\necho ok'], remove=True,
+                                          labels={labkit.SUITE_LABEL: labkit.RUN_ID}, stderr=True)
+    assert output.decode().splitlines()[-1] == 'ok'
+    if how:
+        assert docker_client.images.get(image).labels['socket-lab.base'] == how
+
+
+def test_build_rejects_an_unknown_way():
+    result = build(BASE_FROM='conda')
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, '', "base/build.sh: BASE_FROM must be auto, python or debian, not 'conda'\n")
