@@ -311,10 +311,14 @@ def main(argv):
         return 0
     catalogue = load_catalogue()
     if len(argv) != 1 or argv[0] not in catalogue:
-        print('usage: make exchange NAME=<name>; the names:', file=sys.stderr)
+        out = sys.stdout if not argv else sys.stderr  # no NAME: the list is the answer
+        if argv:
+            print('unknown exchange {!r}: make exchange NAME=<name>, one of:'.format(' '.join(argv)), file=out)
+        else:
+            print('make exchange NAME=<name> replays one exchange of tests/exchanges.yaml:', file=out)
         for name, exchange in catalogue.items():
-            print('  {:32} {}'.format(name, exchange['stage']), file=sys.stderr)
-        return 2
+            print('  {:32} {}'.format(name, exchange['stage']), file=out)
+        return 2 if argv else 0
     exchange = catalogue[argv[0]]
     print('# {}: {}'.format(exchange['name'], exchange['stage']))
     lab = Lab()
@@ -340,4 +344,5 @@ if __name__ == '__main__':
     try:
         sys.exit(main(sys.argv[1:]))
     finally:
-        sweep()
+        if sys.argv[1:] != ['--sweep']:
+            sweep(run=RUN_ID)
