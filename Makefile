@@ -29,10 +29,18 @@ VENV = .venv
 # The suite mostly waits on Docker, so it runs this many tests at once (pytest-xdist), even on 2 cores.
 TEST_WORKERS ?= 3
 
-# wait_healthy SERVICE: waits (30 s at most) for the service's compose healthcheck to pass.
+# running SERVICE: the id of the lab's running container for SERVICE (compose's own labels; quicker than compose ps).
+running = $$(docker ps -q --filter label=com.docker.compose.project=$(LAB_PROJECT) --filter label=com.docker.compose.service=$(1))
+
+# wait_healthy SERVICE: waits (30 s at most) until the service's compose healthcheck passes. It runs
+# the container's own check itself, not waiting for docker's next 1 s interval to run it.
 define wait_healthy
+id=$(call running,$(1)); \
+[ -n "$$id" ] || { echo "$(1) is not running: see make logs" >&2; exit 1; }; \
+check=$$(docker inspect -f '{{index .Config.Healthcheck.Test 1}}' $$id); \
 for i in $$(seq 300); do \
-  [ "$$(docker inspect -f '{{.State.Health.Status}}' $$($(COMPOSE) ps -q $(1)) 2>/dev/null)" = healthy ] && break; \
+  docker exec $$id sh -c "$$check" >/dev/null 2>&1 && break; \
+  [ "$$(docker inspect -f '{{.State.Running}}' $$id 2>/dev/null)" = true ] || { echo "$(1) stopped: make logs shows why" >&2; exit 1; }; \
   [ $$i = 300 ] && { echo "$(1) is not healthy after 30 s: see make logs" >&2; exit 1; }; \
   sleep 0.1; \
 done
@@ -41,7 +49,7 @@ endef
 # fresh_netcat: nc -l serves only its first peer, so a listener that has already heard from one
 # (or has stopped) is replaced by a new one; an unused one is kept, with anyone attached to it.
 define fresh_netcat
-if docker exec $$($(COMPOSE) ps -q netcat 2>/dev/null) test ! -s /tmp/nc-received 2>/dev/null; then \
+if docker exec $(call running,netcat) test ! -s /tmp/nc-received 2>/dev/null; then \
   $(call quietly,$(COMPOSE) up -d --no-deps netcat); \
 else \
   $(call quietly,$(COMPOSE) up -d --no-deps --force-recreate netcat); \
@@ -57,22 +65,32 @@ help: ## list the targets and variables
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 	@echo
 	@echo "Variables (make VAR=value ...):"
-	@echo "  SERVER_PORT=$(SERVER_PORT)    the port of the server and of the nc listener"
-	@echo "  NC_FLAVOR=$(NC_FLAVOR)     openbsd (nc -l -u 12345), traditional (nc -l -u -p 12345) or ncat"
-	@echo "  BASE_FROM=$(BASE_FROM)        base image: auto, python (Dockerfile FROM PYTHON_IMAGE) or debian (mmdebstrap)"
-	@echo "  PYTHON_IMAGE=$(PYTHON_IMAGE)  the Python image base/Dockerfile starts from"
-	@echo "  PUBLISH=$(PUBLISH)          1: publish the server (TCP) and nc (UDP) ports on 127.0.0.1 only"
+	@printf '  %-30s %s\n' \
+	  "SERVER_PORT=$(SERVER_PORT)" "the port of the server and of the nc listener" \
+	  "NC_FLAVOR=$(NC_FLAVOR)" "openbsd (nc -l -u 12345), traditional (nc -l -u -p 12345) or ncat" \
+	  "BASE_FROM=$(BASE_FROM)" "base image: auto, python (base/Dockerfile FROM PYTHON_IMAGE) or debian (mmdebstrap)" \
+	  "PYTHON_IMAGE=$(PYTHON_IMAGE)" "the Python image base/Dockerfile starts from" \
+	  "PUBLISH=$(PUBLISH)" "1: publish the server (TCP) and nc (UDP) ports on 127.0.0.1 only"
 
 check-docker:
+	@[[ "$(SERVER_PORT)" =~ ^[0-9]{1,5}$$ ]] && (( $(SERVER_PORT) >= 1 && $(SERVER_PORT) <= 65535 )) \
+	  || { echo "bad SERVER_PORT '$(SERVER_PORT)': give a number from 1 to 65535" >&2; exit 1; }
+	@[[ "$(NC_FLAVOR)" =~ ^(openbsd|traditional|ncat)$$ ]] || { echo "bad NC_FLAVOR '$(NC_FLAVOR)': give openbsd, traditional or ncat" >&2; exit 1; }
 	@docker info >/dev/null 2>&1 || { echo "Docker Engine is not reachable: start it (docker info says why)" >&2; exit 1; }
 	@[ -n "$(COMPOSE_CLI)" ] || { echo "no compose: install the Docker Compose plugin or docker-compose" >&2; exit 1; }
 
 base: check-docker ## (re)build the base image socket-lab/base, no registry needed
 	@base/build.sh
 
+# The program images a target needs, rebuilt from their folders every time: a cached build takes a
+# few hundredths of a second, an edited file about one second, and no stale image hides an edit.
+IMAGES = server client netcat
+server-nc: IMAGES = server netcat
+tcp: IMAGES = server client
+udp tcp-nc: IMAGES = netcat client
 images: check-docker
 	@docker image inspect socket-lab/base >/dev/null 2>&1 || base/build.sh
-	@for p in server client netcat; do $(call quietly,docker build --tag socket-lab/$$p $$p); done
+	@for p in $(IMAGES); do $(call quietly,docker build --tag socket-lab/$$p $$p); done
 
 lab: images ## build what is missing, start server and netcat, wait until they are up
 	@$(call quietly,$(COMPOSE) up -d --remove-orphans)
@@ -103,7 +121,7 @@ tcp-nc: images ## the TCP client against nc listening on TCP; type the reply in 
 	@$(COMPOSE) run --rm client --host netcat $(QUIET)
 
 nc: ## attach to nc to type replies (shows what nc received so far; detach: Ctrl-P Ctrl-Q)
-	@id=$$($(COMPOSE) ps -q netcat); [ -n "$$id" ] || { echo "netcat is not running: make lab" >&2; exit 1; }; \
+	@id=$(call running,netcat); [ -n "$$id" ] || { echo "netcat is not running: make lab" >&2; exit 1; }; \
 	 echo "[attached to nc: type a reply and press Enter; Ctrl-P Ctrl-Q detaches]" >&2; \
 	 docker exec $$id cat /tmp/nc-received 2>/dev/null || true; \
 	 docker attach $$id || { [ "$$(docker inspect -f '{{.State.Running}}' $$id 2>/dev/null)" = true ] && echo "[detached: nc keeps listening]" >&2; }

@@ -110,3 +110,15 @@ def test_make_lab_tcp_udp_nc_down(project, docker_client):
     down.expect('The lab is down')
     assert finish(down) == 0
     assert project_leftovers(docker_client) == ([], [])
+
+
+@pytest.mark.parametrize('setting, message', [
+    ('SERVER_PORT=abc', "bad SERVER_PORT 'abc': give a number from 1 to 65535"),
+    ('SERVER_PORT=70000', "bad SERVER_PORT '70000': give a number from 1 to 65535"),
+    ('NC_FLAVOR=gnu', "bad NC_FLAVOR 'gnu': give openbsd, traditional or ncat"),
+])
+def test_make_refuses_a_bad_setting_in_one_line(setting, message):
+    terminal = make('lab', setting)
+    terminal.expect(pexpect.EOF)
+    assert lines(terminal.before)[0] == message
+    assert finish(terminal) == 2
