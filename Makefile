@@ -19,8 +19,9 @@ export SERVER_PORT NC_FLAVOR BASE_FROM PYTHON_IMAGE
 # Compose v2 (`docker compose`) first, Debian's docker-compose 1.29 otherwise.
 COMPOSE_CLI := $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || { command -v docker-compose >/dev/null && echo docker-compose; })
 COMPOSE = $(COMPOSE_CLI) -f compose.yaml $(if $(PUBLISH),-f compose.publish.yaml) -p $(LAB_PROJECT)
-# docker-compose 1.29 reports "Creating ... done" on stderr for every `run`: keep the transcript clean.
-QUIET = 2> >(grep -vE '^(Creating|Starting) $(LAB_PROJECT)[-_]' >&2)
+# docker-compose 1.29 reports "Creating ... done" on stderr for every `run`, and a failed run's exit
+# code as a bare number: keep the transcript clean.
+QUIET = 2> >(grep -vE '^((Creating|Starting) $(LAB_PROJECT)[-_]|[0-9]+$$)' >&2)
 # quietly COMMAND: compose's and docker build's progress only matter when they fail.
 quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
 # The legacy builder (what a Docker Engine without buildx has) is fine for one-file images.
@@ -70,7 +71,8 @@ help: ## list the targets and variables
 	  "NC_FLAVOR=$(NC_FLAVOR)" "openbsd (nc -l -u 12345), traditional (nc -l -u -p 12345) or ncat" \
 	  "BASE_FROM=$(BASE_FROM)" "base image: auto, python (base/Dockerfile FROM PYTHON_IMAGE) or debian (mmdebstrap)" \
 	  "PYTHON_IMAGE=$(PYTHON_IMAGE)" "the Python image base/Dockerfile starts from" \
-	  "PUBLISH=$(PUBLISH)" "1: publish the server (TCP) and nc (UDP) ports on 127.0.0.1 only"
+	  "PUBLISH=$(PUBLISH)" "1: publish the server (TCP) and nc (UDP) ports on 127.0.0.1 only" \
+	  "ARGS=$(ARGS)" "more client flags for tcp/udp/tcp-nc, e.g. ARGS=--send-str or ARGS='--timeout 5'"
 
 check-docker:
 	@[[ "$(SERVER_PORT)" =~ ^[0-9]{1,5}$$ ]] && (( $(SERVER_PORT) >= 1 && $(SERVER_PORT) <= 65535 )) \
@@ -109,16 +111,16 @@ lab: images ## build what is missing, start server and netcat, wait until they a
 tcp: images ## the lesson's TCP client against the echo server
 	@$(call quietly,$(COMPOSE) up -d server)
 	@$(call wait_healthy,server)
-	@$(COMPOSE) run --rm client $(QUIET)
+	@$(COMPOSE) run --rm client $(ARGS) $(QUIET)
 
 udp: images ## the UDP client against nc; type the reply in `make nc`
 	@$(call fresh_netcat)
-	@$(COMPOSE) run --rm client --udp --host netcat $(QUIET)
+	@$(COMPOSE) run --rm client --udp --host netcat $(ARGS) $(QUIET)
 
 tcp-nc: export NC_MODE = tcp
 tcp-nc: images ## the TCP client against nc listening on TCP; type the reply in `make nc`
 	@$(call fresh_netcat)
-	@$(COMPOSE) run --rm client --host netcat $(QUIET)
+	@$(COMPOSE) run --rm client --host netcat $(ARGS) $(QUIET)
 
 nc: ## attach to nc to type replies (shows what nc received so far; detach: Ctrl-P Ctrl-Q)
 	@id=$(call running,netcat); [ -n "$$id" ] || { echo "netcat is not running: make lab" >&2; exit 1; }; \

@@ -59,6 +59,14 @@ def wait_received(client, text):
         time.sleep(0.05)
 
 
+def logged_lines(found, count):
+    """Its log's lines once there are `count` (docker's log copier may lag a little; bounded wait)."""
+    deadline = time.monotonic() + labkit.WAIT
+    while len(lines(found.logs().decode())) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return lines(found.logs().decode())
+
+
 @pytest.fixture
 def project(docker_client):
     yield PROJECT
@@ -84,13 +92,19 @@ def test_make_lab_tcp_udp_nc_down(project, docker_client):
         assert finish(tcp) == 0
     network, server_ip = address(docker_client, 'server')
     subnet = ipaddress.ip_network(docker_client.networks.get(network).attrs['IPAM']['Config'][0]['Subnet'])
-    server_log = lines(container(docker_client, 'server').logs().decode())
+    server_log = logged_lines(container(docker_client, 'server'), 5)
     connections = [line for line in server_log if line.startswith('Received new connection')]
     assert server_log == [LESSON['server'][0]] + [connections[0], LESSON['server'][2], connections[1], LESSON['server'][2]]
     for line in connections:  # the client container's address on the lab network, not the server's
         client_ip = line.split("('")[1].split("'")[0]
         assert ipaddress.ip_address(client_ip) in subnet and client_ip != server_ip
-        assert labkit.line_pattern(LESSON['server'][1], {'client_ip': client_ip}).fullmatch(line)
+        assert [line] == labkit.render(LESSON['server'][1:2], [line], {'client_ip': client_ip})
+
+    mistake = make('tcp', 'ARGS=--send-str')  # the client's flags pass through make, its failure too
+    mistake.expect(pexpect.EOF)
+    assert lines(mistake.before)[:2] == labkit.load_catalogue()['tcp-send-str-mistake']['expect']['client'] + [
+        "TypeError: a bytes-like object is required, not 'str'"]
+    assert finish(mistake) == 2
 
     for _ in range(2):  # a second `make udp` meets a fresh listener, like the first
         udp = make('udp')
