@@ -86,13 +86,18 @@ base: check-docker ## (re)build the base image socket-lab/base, no registry need
 
 # The program images a target needs, rebuilt from their folders every time: a cached build takes a
 # few hundredths of a second, an edited file about one second, and no stale image hides an edit.
+# The image an edit replaces is removed (or, while a container still uses it, by make down).
 IMAGES = server client netcat
 server-nc: IMAGES = server netcat
 tcp: IMAGES = server client
 udp tcp-nc: IMAGES = netcat client
 images: check-docker
 	@docker image inspect socket-lab/base >/dev/null 2>&1 || base/build.sh
-	@for p in $(IMAGES); do $(call quietly,docker build --tag socket-lab/$$p $$p); done
+	@for p in $(IMAGES); do \
+	   old=$$(docker image inspect -f '{{.Id}}' socket-lab/$$p 2>/dev/null || true); \
+	   $(call quietly,docker build --tag socket-lab/$$p $$p); \
+	   [ -z "$$old" ] || [ "$$old" = "$$(docker image inspect -f '{{.Id}}' socket-lab/$$p)" ] || docker image rm $$old >/dev/null 2>&1 || true; \
+	 done
 
 lab: images ## build what is missing, start server and netcat, wait until they are up
 	@$(call quietly,$(COMPOSE) up -d --remove-orphans)
@@ -144,6 +149,7 @@ logs: ## the server's and netcat's output so far
 
 down: ## stop the lab: containers and network go, images stay
 	@$(call quietly,$(COMPOSE) --profile client down --remove-orphans --timeout 5)
+	@docker image prune --force --filter label=socket-lab.base >/dev/null
 	@echo "The lab is down: its containers and network are removed (images stay: make clean removes them)."
 
 clean: down ## `make down` and remove the lab's images too
