@@ -14,7 +14,20 @@ PYTHON_IMAGE ?= python:3.12-slim
 PUBLISH ?=
 # The compose project; the test suite runs its own lab under another name, beside yours.
 LAB_PROJECT ?= socket-lab
-export SERVER_PORT NC_FLAVOR BASE_FROM PYTHON_IMAGE
+# CAPTURE=1 on make tcp / udp / tcp-nc records the exchange (make capture is make tcp CAPTURE=1).
+CAPTURE ?=
+RESULTS ?= results
+# make impair: LOSS (percent), DIRECTION (in, out, both), MODE (random, nth), RATE (e.g. 1mbit),
+# DELAY/REORDER/DUPLICATE (netem only), ON (server, netcat, both).
+LOSS ?=
+DIRECTION ?= both
+MODE ?= random
+RATE ?=
+DELAY ?=
+REORDER ?=
+DUPLICATE ?=
+ON ?= both
+export SERVER_PORT NC_FLAVOR BASE_FROM PYTHON_IMAGE LAB_PROJECT
 
 # Compose v2 (`docker compose`) first, Debian's docker-compose 1.29 otherwise.
 COMPOSE_CLI := $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || { command -v docker-compose >/dev/null && echo docker-compose; })
@@ -24,6 +37,11 @@ COMPOSE = $(COMPOSE_CLI) -f compose.yaml $(if $(PUBLISH),-f compose.publish.yaml
 QUIET = 2> >(grep -vE '^((Creating|Starting) $(LAB_PROJECT)[-_]|[0-9]+$$)' >&2)
 # quietly COMMAND: compose's and docker build's progress only matter when they fail.
 quietly = out=$$($(1) 2>&1) || { echo "$$out" >&2; exit 1; }
+export COMPOSE
+# wire: the network tools' environment (wire/impair.sh, wire/capture.sh).
+IMPAIR = wire/impair.sh
+# captured SERVICE NAME COMMAND...: COMMAND, recorded from SERVICE's network namespace when CAPTURE is set.
+captured = $(if $(CAPTURE),PYTHON=$(VENV)/bin/python RESULTS=$(RESULTS) wire/capture.sh $(1) $(2) --)
 # The legacy builder (what a Docker Engine without buildx has) is fine for one-file images.
 export DOCKER_BUILDKIT ?= 0
 VENV = .venv
@@ -56,9 +74,10 @@ else \
   $(call quietly,$(COMPOSE) up -d --no-deps --force-recreate netcat); \
 fi
 $(call wait_healthy,netcat)
+$(IMPAIR) sync
 endef
 
-.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc exchange status logs down clean test
+.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc exchange status capture impair heal logs down clean test
 
 help: ## list the targets and variables
 	@echo "socket-lab: the Python client lesson as a lab of containers."
@@ -90,6 +109,7 @@ base: check-docker ## (re)build the base image socket-lab/base, no registry need
 IMAGES = server client netcat
 server-nc: IMAGES = server netcat
 tcp: IMAGES = server client
+$(if $(CAPTURE),tcp udp tcp-nc: $(VENV)/.installed)
 udp tcp-nc: IMAGES = netcat client
 images: check-docker
 	@docker image inspect socket-lab/base >/dev/null 2>&1 || base/build.sh
@@ -102,9 +122,11 @@ images: check-docker
 lab: images ## build what is missing, start server and netcat, wait until they are up
 	@$(call quietly,$(COMPOSE) up -d --remove-orphans)
 	@$(call wait_healthy,server)
-	@$(call wait_healthy,netcat)
+	@$(call fresh_netcat)
+	@$(IMPAIR) sync
 	@$(COMPOSE) ps
 	@echo
+	@$(IMPAIR) wanted | sed 's/^/Impairment on /'
 	@[ -z "$(PUBLISH)" ] || echo "Published on 127.0.0.1 only: TCP $(SERVER_PORT) (server); UDP $(SERVER_PORT) (nc). Give PUBLISH=1 to every make command (or export it) to keep them."
 	@echo "The lab is up: server (python3 ServerPython.py, TCP port $(SERVER_PORT)), netcat (nc flavour $(NC_FLAVOR), UDP port $(SERVER_PORT))."
 	@echo "Next:"
@@ -116,16 +138,17 @@ lab: images ## build what is missing, start server and netcat, wait until they a
 tcp: images ## the lesson's TCP client against the echo server
 	@$(call quietly,$(COMPOSE) up -d server)
 	@$(call wait_healthy,server)
-	@$(COMPOSE) run --rm client $(ARGS) $(QUIET)
+	@$(IMPAIR) sync
+	@$(call captured,server,tcp) $(COMPOSE) run --rm client $(ARGS) $(QUIET)
 
 udp: images ## the UDP client against nc; type the reply in `make nc`
 	@$(call fresh_netcat)
-	@$(COMPOSE) run --rm client --udp --host netcat $(ARGS) $(QUIET)
+	@$(call captured,netcat,udp) $(COMPOSE) run --rm client --udp --host netcat $(ARGS) $(QUIET)
 
 tcp-nc: export NC_MODE = tcp
 tcp-nc: images ## the TCP client against nc listening on TCP; type the reply in `make nc`
 	@$(call fresh_netcat)
-	@$(COMPOSE) run --rm client --host netcat $(ARGS) $(QUIET)
+	@$(call captured,netcat,tcp-nc) $(COMPOSE) run --rm client --host netcat $(ARGS) $(QUIET)
 
 nc: ## attach to nc to type replies (shows what nc received so far; detach: Ctrl-P Ctrl-Q)
 	@id=$(call running,netcat); [ -n "$$id" ] || { echo "netcat is not running: make lab" >&2; exit 1; }; \
@@ -136,19 +159,32 @@ nc: ## attach to nc to type replies (shows what nc received so far; detach: Ctrl
 server-nc: images ## the server lesson's check: nc as a TCP client of the server (Ctrl-D closes)
 	@$(call quietly,$(COMPOSE) up -d server)
 	@$(call wait_healthy,server)
+	@$(IMPAIR) sync
 	@$(COMPOSE) run --rm --entrypoint nc.openbsd netcat -N server $(SERVER_PORT) $(QUIET)
 
 exchange: images $(VENV)/.installed ## replay one exchange of tests/exchanges.yaml on its own network (NAME=...; no NAME lists them)
 	@TESTCONTAINERS_RYUK_DISABLED=true $(VENV)/bin/python tests/labkit.py $(NAME)
 
-status: ## what runs in the lab
+status: ## what runs in the lab, and what impairs its network now
 	@$(COMPOSE) ps
+	@$(IMPAIR) show
+
+capture: ## make tcp, recorded: pcap and ladder diagram (SVG) in results/
+	@$(MAKE) tcp CAPTURE=1
+
+impair: ## impair the lab's network: LOSS=30 [DIRECTION=in|out|both MODE=random|nth RATE=1mbit ON=server|netcat]
+	@[ -n "$(LOSS)$(RATE)$(DELAY)$(REORDER)$(DUPLICATE)" ] || { echo "make impair: say what, e.g. make impair LOSS=30 or RATE=1mbit" >&2; exit 1; }
+	@$(IMPAIR) set "$(strip $(if $(LOSS),loss=$(LOSS)) direction=$(DIRECTION) mode=$(MODE) $(if $(RATE),rate=$(RATE)) $(if $(DELAY),delay=$(DELAY)) $(if $(REORDER),reorder=$(REORDER)) $(if $(DUPLICATE),duplicate=$(DUPLICATE)) on=$(ON))"
+
+heal: ## undo make impair (and what compose.yaml declares) until make down
+	@$(IMPAIR) heal
 
 logs: ## the server's and netcat's output so far
 	@$(COMPOSE) logs --no-color server netcat
 
 down: ## stop the lab: containers and network go, images stay
-	@$(call quietly,$(COMPOSE) --profile client down --remove-orphans --timeout 5)
+	@$(call quietly,$(COMPOSE) --profile client --profile tools down --remove-orphans --timeout 5)
+	@rm -rf .lab/$(LAB_PROJECT)
 	@docker image prune --force --filter label=socket-lab.base >/dev/null
 	@echo "The lab is down: its containers and network are removed (images stay: make clean removes them)."
 
