@@ -33,3 +33,28 @@ def lab(docker_client):
     lab = labkit.Lab()
     yield lab
     lab.close()
+
+
+# The slowest modules first, so that pytest-xdist's workers finish together.
+SLOW_FIRST = ['tests/test_wire.py', 'tests/test_make.py', 'tests/test_robustness.py']
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split('::')[0]
+        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+    items.sort(key=rank)  # a stable sort: each module's own order stays
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """tests/test_wire.py shares one lab across its tests (its impairments are that lab's state):
+    all of it goes to one worker; every other test is scheduled on its own, as by --dist load."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerForTheWireLab(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split('::')[0]
+            return path if path == 'tests/test_wire.py' else nodeid
+
+    return OneWorkerForTheWireLab(config, log)

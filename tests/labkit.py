@@ -27,7 +27,7 @@ RUN_ID = os.environ.setdefault('SOCKET_LAB_RUN', uuid.uuid4().hex[:8])
 WAIT = 30.0  # seconds: the most any single wait in an exchange may take
 PORT_PLACEHOLDER = '{ephemeral_port}'
 COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
-# Compose projects the suite runs (tests/test_make.py) are named this + RUN_ID.
+# Compose projects the suite runs (tests/makeplay.py) are named this + RUN_ID (+ a suffix).
 TEST_PROJECT_PREFIX = 'socket-lab-test-'
 
 
@@ -294,7 +294,7 @@ def sweep(client=None, run=None):
         labels = labels or {}
         project = labels.get(COMPOSE_PROJECT_LABEL, '')
         if run is not None:
-            return labels.get(SUITE_LABEL) == run or project == TEST_PROJECT_PREFIX + run
+            return labels.get(SUITE_LABEL) == run or project.startswith(TEST_PROJECT_PREFIX + run)
         return SUITE_LABEL in labels or project.startswith(TEST_PROJECT_PREFIX)
 
     for container in client.containers.list(all=True):

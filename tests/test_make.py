@@ -3,60 +3,20 @@
 
 It runs its own compose project (LAB_PROJECT), so a lab the user has running is never touched."""
 import ipaddress
-import os
 import time
 
-import docker
 import pexpect
 import pytest
 
 import labkit
+from makeplay import address, container, finish, leftovers, lines, make, project_name, remove_project, wait_received
 
 pytestmark = pytest.mark.docker
-PROJECT = labkit.TEST_PROJECT_PREFIX + labkit.RUN_ID
+PROJECT = project_name()
 LESSON = labkit.load_catalogue()['tcp-hello-world']['expect']
 UDP = labkit.load_catalogue()['udp-typed-reply']
 REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
 DETACH = '\x10\x11'  # Ctrl-P Ctrl-Q, docker's detach keys
-
-
-def make(*args):
-    """A make command in its own terminal, as a person would start it."""
-    env = {k: v for k, v in os.environ.items() if k not in ('PUBLISH', 'SERVER_PORT', 'NC_FLAVOR')}
-    return pexpect.spawn('make', [*args, 'LAB_PROJECT=' + PROJECT], cwd=str(labkit.ROOT), env=env,
-                         encoding='utf-8', timeout=labkit.WAIT, dimensions=(24, 200))
-
-
-def finish(terminal):
-    """Everything the terminal still prints, and make's exit status."""
-    terminal.expect(pexpect.EOF)
-    terminal.close()
-    return terminal.exitstatus
-
-
-def lines(text):
-    return labkit.output_lines(text.replace('\r\n', '\n'))
-
-
-def container(client, service):
-    found = client.containers.list(filters={'label': ['com.docker.compose.project=' + PROJECT,
-                                                      'com.docker.compose.service=' + service]})
-    assert len(found) == 1, found
-    return found[0]
-
-
-def address(client, service):
-    attrs = container(client, service).attrs['NetworkSettings']['Networks']
-    (network, settings), = attrs.items()
-    return network, settings['IPAddress']
-
-
-def wait_received(client, text):
-    """Until the nc listener has heard `text` (bounded): a person goes to `make nc` after the client ran."""
-    deadline = time.monotonic() + labkit.WAIT
-    while container(client, 'netcat').exec_run(['cat', '/tmp/nc-received']).output.decode() != text:
-        assert time.monotonic() < deadline, 'nc never received {!r}'.format(text)
-        time.sleep(0.05)
 
 
 def logged_lines(found, count):
@@ -70,29 +30,23 @@ def logged_lines(found, count):
 @pytest.fixture
 def project(docker_client):
     yield PROJECT
-    finish(make('down'))
-    labkit.sweep(docker_client)
-
-
-def project_leftovers(client):
-    label = 'com.docker.compose.project=' + PROJECT
-    return (client.containers.list(all=True, filters={'label': label}),
-            client.networks.list(filters={'label': label}))
+    finish(make(PROJECT, 'down'))
+    remove_project(docker_client, PROJECT)
 
 
 def test_make_lab_tcp_udp_nc_down(project, docker_client):
-    lab = make('lab')
+    lab = make(project, 'lab')
     lab.expect('The lab is up')
     assert finish(lab) == 0, lab.before
 
     for _ in range(2):  # again a second time: the server keeps serving
-        tcp = make('tcp')
+        tcp = make(project, 'tcp')
         tcp.expect(pexpect.EOF)
         assert lines(tcp.before) == LESSON['client']
         assert finish(tcp) == 0
-    network, server_ip = address(docker_client, 'server')
+    network, server_ip = address(docker_client, project, 'server')
     subnet = ipaddress.ip_network(docker_client.networks.get(network).attrs['IPAM']['Config'][0]['Subnet'])
-    server_log = logged_lines(container(docker_client, 'server'), 5)
+    server_log = logged_lines(container(docker_client, project, 'server'), 5)
     connections = [line for line in server_log if line.startswith('Received new connection')]
     assert server_log == [LESSON['server'][0]] + [connections[0], LESSON['server'][2], connections[1], LESSON['server'][2]]
     for line in connections:  # the client container's address on the lab network, not the server's
@@ -100,30 +54,30 @@ def test_make_lab_tcp_udp_nc_down(project, docker_client):
         assert ipaddress.ip_address(client_ip) in subnet and client_ip != server_ip
         assert [line] == labkit.render(LESSON['server'][1:2], [line], {'client_ip': client_ip})
 
-    mistake = make('tcp', 'ARGS=--send-str')  # the client's flags pass through make, its failure too
+    mistake = make(project, 'tcp', 'ARGS=--send-str')  # the client's flags pass through make, its failure too
     mistake.expect(pexpect.EOF)
     assert lines(mistake.before)[:2] == labkit.load_catalogue()['tcp-send-str-mistake']['expect']['client'] + [
         "TypeError: a bytes-like object is required, not 'str'"]
     assert finish(mistake) == 2
 
     for _ in range(2):  # a second `make udp` meets a fresh listener, like the first
-        udp = make('udp')
+        udp = make(project, 'udp')
         udp.expect_exact(LESSON['client'][0] + '\r\n')
-        wait_received(docker_client, 'Hello, world')
-        nc = make('nc')
+        wait_received(docker_client, project, 'Hello, world')
+        nc = make(project, 'nc')
         nc.expect_exact('Hello, world')
         nc.send(REPLY.replace('\n', '\r'))  # Enter, as a keyboard sends it
-        _, nc_ip = address(docker_client, 'netcat')
+        _, nc_ip = address(docker_client, project, 'netcat')
         udp.expect(pexpect.EOF)
         assert lines(udp.before) == labkit.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
         assert finish(udp) == 0
         nc.send(DETACH)
         assert finish(nc) == 0
 
-    down = make('down')
+    down = make(project, 'down')
     down.expect('The lab is down')
     assert finish(down) == 0
-    assert project_leftovers(docker_client) == ([], [])
+    assert leftovers(docker_client, project) == ([], [])
 
 
 @pytest.mark.parametrize('setting, message', [
@@ -132,7 +86,7 @@ def test_make_lab_tcp_udp_nc_down(project, docker_client):
     ('NC_FLAVOR=gnu', "bad NC_FLAVOR 'gnu': give openbsd, traditional or ncat"),
 ])
 def test_make_refuses_a_bad_setting_in_one_line(setting, message):
-    terminal = make('lab', setting)
+    terminal = make(PROJECT, 'lab', setting)
     terminal.expect(pexpect.EOF)
     assert lines(terminal.before)[0] == message
     assert finish(terminal) == 2

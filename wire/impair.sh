@@ -101,13 +101,16 @@ wanted() {
     [ -z "$id" ] || docker inspect -f '{{index .Config.Labels "socket-lab.impair"}}' "$id"
 }
 
+# apply_spec SPEC SERVICE: apply with the arguments the other way round, for on_both.
+apply_spec() { apply "$2" "$1"; }
+
 # apply SERVICE SPEC: makes SERVICE's network what SPEC says, if it is running.
 apply() {
     local id; id=$(container_of "$1")
     [ -n "$id" ] || return 0
     parse "$2"
     if [[ " $(services) " == *" $1 "* ]]; then helper "$1" "$(script)"; else loss=0 rate='' delay='' reorder='' duplicate=''; helper "$1" "$(script)"; fi
-    mkdir -p "$STATE_DIR" && echo "$id" > "$STATE_DIR/applied-$1"
+    echo "$id" > "$STATE_DIR/applied-$1"
 }
 
 check_netem() {
@@ -128,35 +131,57 @@ describe() {
     [ -n "$delay" ] && parts+=("delay $delay")
     [ -n "$reorder" ] && parts+=("reorder $reorder")
     [ -n "$duplicate" ] && parts+=("duplicate $duplicate")
-    if [ ${#parts[@]} = 0 ]; then echo none; else local IFS=,; echo "${parts[*]} on $where" | sed 's/,/, /g'; fi
+    local suffix=" on $where"
+    if [ -n "${2:-}" ]; then  # describe SPEC SERVICE: what SPEC does to that one service
+        suffix=''
+        [[ " $(services) " == *" $2 "* ]] || parts=()
+    fi
+    if [ ${#parts[@]} = 0 ]; then echo none; else local IFS=,; echo "${parts[*]}$suffix" | sed 's/,/, /g'; fi
 }
 
+# on_both COMMAND...: COMMAND server and COMMAND netcat at the same time (a helper run takes about
+# half a second); their output in that order; fails if either does.
+on_both() {
+    local out_server out_netcat rc=0
+    out_server=$(mktemp) out_netcat=$(mktemp)
+    "$@" server >"$out_server" & local p1=$!
+    "$@" netcat >"$out_netcat" & local p2=$!
+    wait $p1 || rc=1
+    wait $p2 || rc=1
+    cat "$out_server" "$out_netcat"
+    rm -f "$out_server" "$out_netcat"
+    return $rc
+}
+
+sync_one() {
+    local id spec; id=$(container_of "$1"); [ -n "$id" ] || return 0
+    [ "$(cat "$STATE_DIR/applied-$1" 2>/dev/null)" = "$id" ] && return 0
+    spec=$(wanted "$1")
+    if [ -z "$spec" ] || [ "$spec" = none ]; then echo "$id" > "$STATE_DIR/applied-$1"; return 0; fi
+    apply "$1" "$spec"
+}
+
+show_one() {
+    [ -n "$(container_of "$1")" ] || { echo "$1: not running"; return 0; }
+    echo "$1: $(helper "$1" 'for c in IN OUT; do iptables -L SOCKET_LAB_$c -n -v -x 2>/dev/null | awk -v c=$c '"'"'/DROP/ { for (i = 1; i <= NF; i++) { if ($i == "probability") how = sprintf("%g%%", $(i+1) * 100); if ($i == "every") how = "1 packet in " $(i+1) }; printf "loss %s %s (%d dropped so far); ", (c == "IN" ? "in" : "out"), how, $1 }'"'"'; done
+tc qdisc show dev eth0 | awk '"'"'/tbf|netem/ { printf "%s; ", $0 } END { printf "\n" }'"'"'' | sed 's/; $//; s/^$/no impairment/')"
+}
+
+mkdir -p "$STATE_DIR"
 case "${1:-}" in
     set)
         parse "${2:-}"
         check_netem
-        mkdir -p "$STATE_DIR" && echo "$2" > "$STATE"
-        for s in server netcat; do apply "$s" "$2"; done
+        echo "$2" > "$STATE"
+        on_both apply_spec "$2"
         echo "Impairment now: $(describe "$2") (make heal undoes it)" ;;
     heal)
-        mkdir -p "$STATE_DIR" && echo none > "$STATE"
-        for s in server netcat; do apply "$s" none; done
+        echo none > "$STATE"
+        on_both apply_spec none
         echo "Impairment now: none" ;;
-    sync)
-        for s in server netcat; do
-            id=$(container_of "$s"); [ -n "$id" ] || continue
-            [ "$(cat "$STATE_DIR/applied-$s" 2>/dev/null)" = "$id" ] && continue
-            spec=$(wanted "$s")
-            if [ -z "$spec" ] || [ "$spec" = none ]; then mkdir -p "$STATE_DIR"; echo "$id" > "$STATE_DIR/applied-$s"; continue; fi
-            apply "$s" "$spec"
-        done ;;
+    sync) on_both sync_one ;;
     wanted)
-        for s in server netcat; do printf '%s: %s\n' "$s" "$(describe "$(wanted "$s")")"; done ;;
-    show)
-        for s in server netcat; do
-            [ -n "$(container_of "$s")" ] || { echo "$s: not running"; continue; }
-            echo "$s: $(helper "$s" 'for c in IN OUT; do iptables -L SOCKET_LAB_$c -n -v -x 2>/dev/null | awk -v c=$c '"'"'/DROP/ { for (i = 1; i <= NF; i++) { if ($i == "probability") how = sprintf("%g%%", $(i+1) * 100); if ($i == "every") how = "1 packet in " $(i+1) }; printf "loss %s %s (%d dropped so far); ", (c == "IN" ? "in" : "out"), how, $1 }'"'"'; done
-tc qdisc show dev eth0 | awk '"'"'/tbf|netem/ { printf "%s; ", $0 } END { printf "\n" }'"'"'' | sed 's/; $//; s/^$/no impairment/')"
-        done ;;
+        for s in server netcat; do printf '%s: %s\n' "$s" "$(describe "$(wanted "$s")" "$s")"; done ;;
+    show) on_both show_one ;;
     *) die "usage: wire/impair.sh set SPEC | heal | sync | show | wanted" ;;
 esac

@@ -1,0 +1,150 @@
+"""See and break the wire: captures with their ladder diagrams, and impairments, through make, on a lab
+of the suite's own. Only certain outcomes are asserted: 100% loss, no loss, TCP delivery under loss
+(deterministic: exactly one packet in three dropped), never a rate or a time."""
+import importlib.util
+import os
+
+import pytest
+
+import labkit
+from makeplay import address, finish, make, project_name, remove_project, run, wait_received
+
+pytestmark = pytest.mark.docker
+# One lab for this module, on one pytest-xdist worker (tests/conftest.py schedules it so).
+PROJECT = project_name('-wire')
+LESSON = labkit.load_catalogue()['tcp-hello-world']['expect']
+UDP = labkit.load_catalogue()['udp-typed-reply']
+REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
+DECLARED = {'NETCAT_IMPAIR': 'rate=1mbit'}
+UDP_TIMEOUT_LINE = ('ClientPython: error: no UDP reply from netcat port 12345 within 1 s: UDP does not '
+                    'guarantee delivery, so a reply may never arrive')
+
+spec = importlib.util.spec_from_file_location('ladder', labkit.ROOT / 'wire' / 'ladder.py')
+ladder = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ladder)
+
+
+@pytest.fixture(scope='module')
+def lab(docker_client, tmp_path_factory):
+    """The suite's lab, brought up with an impairment declared for nc (as compose.yaml's label can
+    declare one), which make lab applies; then healed for the tests."""
+    results = tmp_path_factory.mktemp('results')
+    output, status = run(PROJECT, 'lab', env=DECLARED)
+    try:
+        assert status == 0, output
+        assert 'Impairment on server: none' in output and 'Impairment on netcat: rate 1mbit out' in output
+        output, _ = run(PROJECT, 'status', env=DECLARED)
+        assert output[-2] == 'server: no impairment'
+        assert output[-1].startswith('netcat: qdisc tbf') and 'rate 1Mbit' in output[-1]
+        assert run(PROJECT, 'heal')[0] == ['Impairment now: none']
+        yield results
+    finally:
+        run(PROJECT, 'down')
+        remove_project(docker_client, PROJECT)
+
+
+@pytest.fixture
+def healed(lab):
+    yield lab
+    output, status = run(PROJECT, 'heal')
+    assert (output, status) == (['Impairment now: none'], 0)
+
+
+def capture(results, *args, reply=None, docker_client=None):
+    """make ARGS CAPTURE=1: (its output lines, its exit status, the packets of the pcap it wrote)."""
+    before = set(results.glob('*.pcap'))
+    terminal = make(PROJECT, *args, 'CAPTURE=1', 'RESULTS=' + str(results))
+    if reply is not None:
+        wait_received(docker_client, PROJECT, 'Hello, world')
+        nc = make(PROJECT, 'nc')
+        nc.expect_exact('Hello, world')
+        nc.send(reply.replace('\n', '\r'))
+        nc.send('\x10\x11')
+        assert finish(nc) == 0
+    status = finish(terminal)
+    output = labkit.output_lines(terminal.before.replace('\r\n', '\n'))
+    pcap, = set(results.glob('*.pcap')) - before
+    svg = pcap.with_suffix('.svg')
+    assert pcap.stat().st_uid == os.getuid() and svg.stat().st_uid == os.getuid()  # the user's files
+    assert 'Hello, world' in svg.read_text()
+    return output, status, ladder.read_packets(pcap, 12345)
+
+
+def flags(packet):
+    return ','.join(packet['flags'])
+
+
+def test_tcp_capture_holds_the_whole_exchange_in_order(lab, docker_client):
+    output, status, packets = capture(lab, 'tcp')
+    assert status == 0 and output[:2] == LESSON['client']
+    assert "|-- PSH,ACK seq=1 ack=1 len=12 b'Hello, world' " in '\n'.join(output)  # the ladder, printed
+    # The handshake.
+    assert [(p['to_server'], flags(p)) for p in packets[:3]] == [(True, 'SYN'), (False, 'SYN,ACK'), (True, 'ACK')]
+    assert [(p['seq'], p['ack']) for p in packets[:3]] == [(0, None), (0, 1), (1, 1)]
+    # The payload both ways: sent, then echoed.
+    data = [(p['to_server'], p['payload']) for p in packets if p['payload']]
+    assert data == [(True, b'Hello, world'), (False, b'Hello, world')]
+    # sock.close(): the client's FIN first, then the server's, each acknowledged, nothing sent again.
+    fins = [(i, p) for i, p in enumerate(packets) if 'FIN' in p['flags']]
+    assert [p['to_server'] for _, p in fins] == [True, False]
+    (client_fin_at, client_fin), (server_fin_at, server_fin) = fins
+    assert client_fin_at < server_fin_at and server_fin['ack'] == client_fin['seq'] + 1
+    last = packets[-1]
+    assert last['to_server'] and flags(last) == 'ACK' and last['ack'] == server_fin['seq'] + 1
+    assert not any(p['retransmission'] or 'RST' in p['flags'] for p in packets)
+    _, server_ip = address(docker_client, PROJECT, 'server')
+    assert packets[0]['dst'] == (server_ip, 12345)
+
+
+def test_udp_capture_is_exactly_two_datagrams(lab, docker_client):
+    output, status, packets = capture(lab, 'udp', reply=REPLY, docker_client=docker_client)
+    _, nc_ip = address(docker_client, PROJECT, 'netcat')
+    assert status == 0
+    assert output[:2] == labkit.render(UDP['expect']['client'], output[:2], {'netcat_ip': nc_ip})
+    assert [(p['proto'], p['to_server'], p['payload']) for p in packets] == [
+        ('UDP', True, b'Hello, world'), ('UDP', False, REPLY.encode())]
+    assert packets[1]['src'] == (nc_ip, 12345) and packets[1]['dst'] == packets[0]['src']
+
+
+def test_all_lost_the_udp_client_gives_up_with_the_lessons_warning(healed):
+    """The README's stage: make impair LOSS=100, make udp; no reply can come, the client says why."""
+    output, status = run(PROJECT, 'impair', 'LOSS=100')
+    assert (output, status) == (['Impairment now: loss 100% both directions on server and netcat (make heal undoes it)'], 0)
+    output, status = run(PROJECT, 'udp', 'ARGS=--timeout 1')
+    assert output[:2] == ['Starting client...', UDP_TIMEOUT_LINE] and status == 2
+
+
+def test_tcp_delivers_under_loss_and_the_capture_shows_the_retransmissions(healed):
+    output, status = run(PROJECT, 'impair', 'LOSS=30', 'MODE=nth')
+    assert output == ['Impairment now: loss 30% both directions (exactly 1 packet in 3) on server and netcat (make heal undoes it)']
+    output, status, packets = capture(healed, 'tcp')
+    assert status == 0 and output[:2] == LESSON['client']
+    assert any(p['retransmission'] for p in packets)  # the first packet in (the SYN) is always dropped
+    assert [(p['to_server'], p['payload']) for p in packets if p['payload'] and not p['retransmission']] == [
+        (True, b'Hello, world'), (False, b'Hello, world')]
+
+
+def test_rate_limit_shown_and_netem_settings_change_nothing_without_netem(healed):
+    assert run(PROJECT, 'impair', 'RATE=500kbit', 'ON=server')[0] == ['Impairment now: rate 500kbit out on server (make heal undoes it)']
+    before, _ = run(PROJECT, 'status')
+    assert before[-2].startswith('server: qdisc tbf') and 'rate 500Kbit' in before[-2]
+    assert before[-1] == 'netcat: no impairment'
+    output, status = run(PROJECT, 'impair', 'DELAY=100ms')
+    if status == 0:  # a kernel with netem applies it
+        assert output == ['Impairment now: delay 100ms on server and netcat (make heal undoes it)']
+    else:
+        assert output[0] == ('impair: this kernel has no netem (sch_netem): delay, reorder and duplicate '
+                             'cannot be applied; nothing changed') and status == 2
+        assert run(PROJECT, 'status')[0] == before
+
+
+@pytest.mark.parametrize('args, message', [
+    (['LOSS=abc'], "impair: bad loss 'abc': give a percentage from 0 to 100"),
+    (['LOSS=101'], "impair: bad loss '101': give a percentage from 0 to 100"),
+    (['LOSS=5', 'DIRECTION=up'], "impair: bad direction 'up': give in, out or both"),
+    (['RATE=fast'], "impair: bad rate 'fast': give e.g. 1mbit or 500kbit"),
+    ([], 'make impair: say what, e.g. make impair LOSS=30 or RATE=1mbit'),
+])
+def test_impair_refuses_bad_values_in_one_line(lab, args, message):
+    output, status = run(PROJECT, 'impair', *args)
+    assert output[0] == message and status == 2
