@@ -77,7 +77,7 @@ $(call wait_healthy,netcat)
 $(IMPAIR) sync
 endef
 
-.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc exchange status capture impair heal logs down clean test
+.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc exchange status capture impair heal loss-table logs down clean test
 
 help: ## list the targets and variables
 	@echo "socket-lab: the Python client lesson as a lab of containers."
@@ -175,6 +175,9 @@ capture: ## make tcp, recorded: pcap and ladder diagram (SVG) in results/
 impair: ## impair the lab's network: LOSS=30 [DIRECTION=in|out|both MODE=random|nth RATE=1mbit ON=server|netcat]
 	@[ -n "$(LOSS)$(RATE)$(DELAY)$(REORDER)$(DUPLICATE)" ] || { echo "make impair: say what, e.g. make impair LOSS=30 or RATE=1mbit" >&2; exit 1; }
 	@$(IMPAIR) set "$(strip $(if $(LOSS),loss=$(LOSS)) direction=$(DIRECTION) mode=$(MODE) $(if $(RATE),rate=$(RATE)) $(if $(DELAY),delay=$(DELAY)) $(if $(REORDER),reorder=$(REORDER)) $(if $(DUPLICATE),duplicate=$(DUPLICATE)) on=$(ON))"
+
+loss-table: lab ## measure what random loss does here (UDP delivered, TCP completed and its time), as a table
+	@wire/loss_table.sh
 
 heal: ## undo make impair (and what compose.yaml declares) until make down
 	@$(IMPAIR) heal

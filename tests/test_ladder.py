@@ -105,3 +105,11 @@ def test_svg_has_an_arrow_and_a_label_per_packet(tmp_path):
     assert svg.startswith('<svg') and svg.rstrip().endswith('</svg>')
     assert svg.count('marker-end="url(#head)"') == len(LESSON)
     assert "b&#x27;Hello, world&#x27;" in svg and 'the &lt;lesson&gt;' in svg
+
+
+def test_an_earlier_connections_late_packets_are_left_out(tmp_path):
+    """Under loss, the server may still send to a client that has gone; the ladder is the first client's."""
+    late = frame(SERVER, ('10.0.0.2', 39999), dpkt.tcp.TCP(sport=12345, dport=39999, flags=P | A, seq=9, ack=9, data=b'x'))
+    for frames in (LESSON[:3] + [late] + LESSON[3:], [late] + LESSON):
+        packets = ladder.read_packets(write(tmp_path / 'c.pcap', frames), 12345)
+        assert len(packets) == len(LESSON) and ladder.complete(packets) and packets[0]['src'] == CLIENT

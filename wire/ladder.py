@@ -25,7 +25,7 @@ ARROW_WIDTH = 64  # characters between the two columns in the terminal
 # Return Value: a list of dicts: time (s since the first packet), proto ('TCP'/'UDP'), src and dst
 #               ((ip, port) tuples), to_server (bool), flags (list of names), seq and ack (relative
 #               to each side's first sequence number, TCP only), payload (bytes), retransmission (bool)
-# Assumptions: the capture holds one exchange (one client); Ethernet or Linux cooked link type
+# Assumptions: the exchange is the first client's (by address and port); Ethernet or Linux cooked link type
 def read_packets(path, port):
     packets = []
     with open(path, 'rb') as f:
@@ -39,13 +39,18 @@ def read_packets(path, port):
             if port not in (segment.sport, segment.dport):
                 continue
             packets.append({
+                'peer': (ip.dst, segment.dport) if segment.sport == port else (ip.src, segment.sport),
                 'timestamp': timestamp, 'proto': 'TCP' if isinstance(segment, dpkt.tcp.TCP) else 'UDP',
                 'src': (socket.inet_ntoa(ip.src), segment.sport), 'dst': (socket.inet_ntoa(ip.dst), segment.dport),
                 'to_server': segment.dport == port, 'payload': bytes(segment.data),
                 'flags': [name for bit, name in FLAG_NAMES if getattr(segment, 'flags', 0) & bit],
                 'raw_seq': getattr(segment, 'seq', None), 'raw_ack': getattr(segment, 'ack', None),
             })
-    return relative(packets)
+    # One exchange: the client that opens a connection (or else the first one seen); an earlier
+    # connection's late packets are left out.
+    opening = [p['peer'] for p in packets if p['to_server'] and p['flags'] == ['SYN']]
+    peer = opening[0] if opening else (packets[0]['peer'] if packets else None)
+    return relative([p for p in packets if p.pop('peer') == peer])
 
 
 # relative turns absolute times and sequence numbers into ones relative to the exchange's start
