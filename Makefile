@@ -91,7 +91,8 @@ help: ## list the targets and variables
 	  "BASE_FROM=$(BASE_FROM)" "base image: auto, python (base/Dockerfile FROM PYTHON_IMAGE) or debian (mmdebstrap)" \
 	  "PYTHON_IMAGE=$(PYTHON_IMAGE)" "the Python image base/Dockerfile starts from" \
 	  "PUBLISH=$(PUBLISH)" "1: publish the server (TCP) and nc (UDP) ports on 127.0.0.1 only" \
-	  "ARGS=$(ARGS)" "more client flags for tcp/udp/tcp-nc, e.g. ARGS=--send-str or ARGS='--timeout 5'"
+	  "ARGS=$(ARGS)" "more client flags for tcp/udp/tcp-nc, e.g. ARGS=--send-str or ARGS='--timeout 5'" \
+	  "CAPTURE=$(CAPTURE)" "1: make tcp/udp/tcp-nc also record the exchange (pcap + ladder diagram in RESULTS=$(RESULTS))"
 
 check-docker:
 	@[[ "$(SERVER_PORT)" =~ ^[0-9]{1,5}$$ ]] && (( $(SERVER_PORT) >= 1 && $(SERVER_PORT) <= 65535 )) \
