@@ -77,7 +77,7 @@ $(call wait_healthy,netcat)
 $(IMPAIR) sync
 endef
 
-.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc exchange status capture impair heal loss-table logs down clean test
+.PHONY: help check-docker base images lab tcp udp nc tcp-nc server-nc exchange status capture impair heal loss-table bench logs down clean test
 
 help: ## list the targets and variables
 	@echo "socket-lab: the Python client lesson as a lab of containers."
@@ -165,6 +165,9 @@ server-nc: images ## the server lesson's check: nc as a TCP client of the server
 
 exchange: images $(VENV)/.installed ## replay one exchange of tests/exchanges.yaml on its own network (NAME=...; no NAME lists them)
 	@TESTCONTAINERS_RYUK_DISABLED=true $(VENV)/bin/python tests/labkit.py $(NAME)
+
+bench: images $(VENV)/.installed ## measure the lesson's server beside socat and ncat, its receive size, and the lab itself (results/)
+	@$(VENV)/bin/python bench/bench.py --results $(RESULTS) $(BENCH_ARGS)
 
 status: ## what runs in the lab, and what impairs its network now
 	@$(COMPOSE) ps

@@ -36,7 +36,7 @@ def lab(docker_client):
 
 
 # The slowest modules first, so that pytest-xdist's workers finish together.
-SLOW_FIRST = ['tests/test_wire.py', 'tests/test_make.py', 'tests/test_robustness.py']
+SLOW_FIRST = ['tests/test_wire.py', 'tests/test_make.py', 'tests/test_bench.py', 'tests/test_robustness.py']
 
 
 def pytest_collection_modifyitems(items):
@@ -48,13 +48,14 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """tests/test_wire.py shares one lab across its tests (its impairments are that lab's state):
-    all of it goes to one worker; every other test is scheduled on its own, as by --dist load."""
+    """tests/test_wire.py shares one lab across its tests (its impairments are that lab's state), and
+    tests/test_bench.py one bench run: each module goes to one worker; every other test is scheduled on
+    its own, as by --dist load."""
     from xdist.scheduler import LoadScopeScheduling
 
     class OneWorkerForTheWireLab(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             path = nodeid.split('::')[0]
-            return path if path == 'tests/test_wire.py' else nodeid
+            return path if path in ('tests/test_wire.py', 'tests/test_bench.py') else nodeid
 
     return OneWorkerForTheWireLab(config, log)

@@ -1,0 +1,86 @@
+"""The bench's workload, run in a container on the bench's network against one echo server at a time:
+
+    python3 load.py HOST PORT RTT_COUNT CONNECTIONS BULK_BYTES
+
+Prints one JSON object: round-trip latency of 'Hello, world' over one connection (p50, p99 in
+microseconds), sequential connect-send-receive-close rate (per second), and bulk echo throughput for
+BULK_BYTES sent while reading (MB/s), with the byte counts sent and echoed. Every part is bounded in
+count and by a socket timeout; nothing here loops forever.
+"""
+import json
+import socket
+import sys
+import threading
+import time
+
+MESSAGE = b'Hello, world'
+TIMEOUT = 30.0
+
+
+def receive_exactly(sock, size):
+    data = b''
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError('the server closed the connection after {} of {} bytes'.format(len(data), size))
+        data += chunk
+    return data
+
+
+def round_trips(host, port, count):
+    sock = socket.create_connection((host, port), timeout=TIMEOUT)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        sock.sendall(MESSAGE)
+        receive_exactly(sock, len(MESSAGE))
+        times.append(time.perf_counter() - start)
+    sock.close()
+    times.sort()
+    return {'rtt_p50_us': times[len(times) // 2] * 1e6, 'rtt_p99_us': times[int(0.99 * (len(times) - 1))] * 1e6}
+
+
+def connection_rate(host, port, count):
+    start = time.perf_counter()
+    for _ in range(count):
+        sock = socket.create_connection((host, port), timeout=TIMEOUT)
+        sock.sendall(MESSAGE)
+        receive_exactly(sock, len(MESSAGE))
+        sock.close()
+    return {'conn_per_s': count / (time.perf_counter() - start)}
+
+
+def bulk(host, port, size):
+    sock = socket.create_connection((host, port), timeout=TIMEOUT)
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    echoed = bytearray()
+
+    def read():
+        while len(echoed) < size:
+            chunk = sock.recv(1 << 18)
+            if not chunk:
+                return
+            echoed.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    start = time.perf_counter()
+    reader.start()
+    sock.sendall(data)
+    reader.join(TIMEOUT * 4)
+    elapsed = time.perf_counter() - start
+    sock.close()
+    return {'bulk_MBps': size / elapsed / 1e6, 'bulk_sent': size, 'bulk_echoed': len(echoed),
+            'bulk_exact': bytes(echoed) == data}
+
+
+if __name__ == '__main__':
+    host, port, rtt_count, connections, bulk_bytes = sys.argv[1], *map(int, sys.argv[2:6])
+    result = {}
+    if rtt_count:
+        result.update(round_trips(host, port, rtt_count))
+    if connections:
+        result.update(connection_rate(host, port, connections))
+    if bulk_bytes:
+        result.update(bulk(host, port, bulk_bytes))
+    print(json.dumps(result))
