@@ -36,7 +36,9 @@ LOAD = (ROOT / 'bench' / 'load.py').read_text()
 # The peers, each in a container from the lab's base image, each an echo server on PORT.
 PEERS = {
     'socat': ['socat', 'TCP-LISTEN:{},fork,reuseaddr'.format(PORT), 'PIPE'],
-    'ncat': ['ncat', '--listen', '--keep-open', str(PORT), '--exec', '/bin/cat'],
+    # --max-conns: with --keep-open and --exec, ncat 7.93 stops serving after its limit (100) of
+    # connections in all, not at once (seen here after the connection-rate test): lift it.
+    'ncat': ['ncat', '--listen', '--keep-open', '--max-conns', '100000', str(PORT), '--exec', '/bin/cat'],
 }
 FIGURES = ['rtt_p50_us', 'rtt_p99_us', 'conn_per_s', 'bulk_MBps']
 DEFAULT_SIZES = [256 << i for i in range(11)]  # 256 B .. 256 KiB
@@ -64,26 +66,31 @@ class Bench:
             self.hardening.pop(key)
         self.servers = {}
 
-    def start(self, name, image, command, env=None, entrypoint=None):
+    def start(self, name, image, command, env=None, entrypoint=None, pids_limit=None):
+        hardening = {**self.hardening, 'pids_limit': pids_limit or self.hardening['pids_limit']}
         container = self.client.containers.run(
             image, command, entrypoint=entrypoint, environment=env or {}, detach=True, labels=self.labels,
             name='socket-lab-{}-{}'.format(self.run, name), hostname=name, network=self.network.name,
             log_config=docker.types.LogConfig(type='none'),  # the lesson's server prints every chunk
-            **self.hardening)
+            **hardening)
         self.servers[name] = container
         deadline = time.monotonic() + labkit.WAIT
         while container.exec_run(['sh', '-c', "ss -Hltn 'sport = :{}' | grep -q LISTEN".format(PORT)]).exit_code:
             container.reload()
             if container.status != 'running' or time.monotonic() > deadline:
-                raise RuntimeError('bench: the {} server did not start listening'.format(name))
+                raise RuntimeError('the {} server did not start listening'.format(name))
             time.sleep(0.05)
 
     def load(self, name, rtt, connections, bulk):
         """One run of bench/load.py against one server, from a fresh container on the network."""
-        output = self.client.containers.run(
-            'socket-lab/client', [LOAD, self.servers[name].name, str(PORT), str(rtt), str(connections), str(bulk)],
-            entrypoint=['python3', '-c'], remove=True, labels=self.labels, network=self.network.name,
-            **self.hardening)
+        try:
+            output = self.client.containers.run(
+                'socket-lab/client', [LOAD, self.servers[name].name, str(PORT), str(rtt), str(connections), str(bulk)],
+                entrypoint=['python3', '-c'], remove=True, labels=self.labels, network=self.network.name,
+                **self.hardening)
+        except docker.errors.ContainerError as error:
+            last = (error.stderr or b'').decode(errors='replace').strip().splitlines() or ['no output']
+            raise RuntimeError('the load against {} failed: {}'.format(name, last[-1])) from None
         return json.loads(output.decode().strip().splitlines()[-1])
 
     def close(self):
@@ -105,13 +112,24 @@ def echo_servers(bench, flags):
             runs[name].append(bench.load(name, flags.rtt, flags.connections, flags.bulk))
     table = {}
     for name in names:
-        table[name] = {figure: statistics.median(run[figure] for run in runs[name]) for figure in FIGURES}
+        table[name] = {figure: median(run[figure] for run in runs[name]) for figure in FIGURES}
         table[name]['bulk_sent'] = sum(run['bulk_sent'] for run in runs[name])
         table[name]['bulk_echoed'] = sum(run['bulk_echoed'] for run in runs[name])
         table[name]['bulk_exact'] = all(run['bulk_exact'] for run in runs[name])
+        table[name]['bulk_stalled'] = sum(run['bulk_stalled'] for run in runs[name])
     for name in names:
-        table[name]['ratio_to_socat'] = {figure: table[name][figure] / table['socat'][figure] for figure in FIGURES}
+        table[name]['ratio_to_socat'] = {figure: ratio(table[name][figure], table['socat'][figure]) for figure in FIGURES}
     return table, runs
+
+
+def median(values):
+    """The median of the values that were measured (a stalled bulk run has none); None if none was."""
+    measured = [value for value in values if value is not None]
+    return statistics.median(measured) if measured else None
+
+
+def ratio(value, reference):
+    return None if value is None or not reference else value / reference
 
 
 def receive_sizes(bench, flags):
@@ -124,7 +142,7 @@ def receive_sizes(bench, flags):
             runs[size].append(bench.load(lesson(size), 0, 0, flags.bulk))
         progress('receive sizes: round {}/{}, socat'.format(round_ + 1, flags.rounds))
         runs['socat'].append(bench.load('socat', 0, 0, flags.bulk))
-    return {str(key): {'bulk_MBps': statistics.median(run['bulk_MBps'] for run in value),
+    return {str(key): {'bulk_MBps': median(run['bulk_MBps'] for run in value),
                        'bulk_sent': sum(run['bulk_sent'] for run in value),
                        'bulk_echoed': sum(run['bulk_echoed'] for run in value)} for key, value in runs.items()}
 
@@ -179,7 +197,8 @@ def plot(sizes, reference, path, bulk):
     figure, axes = plt.subplots(figsize=(8, 4.5))
     xs = [int(size) for size in sizes]
     axes.plot(xs, [sizes[size]['bulk_MBps'] for size in sizes], marker='o', label="the lesson's server")
-    axes.axhline(reference, color='tab:red', linestyle='--', label='socat (PIPE)')
+    if reference is not None:
+        axes.axhline(reference, color='tab:red', linestyle='--', label='socat (PIPE)')
     axes.axvline(1024, color='grey', linestyle=':', label="the lesson's recv(1024)")
     axes.set_xscale('log', base=2)
     axes.set_xticks(xs, ['{} KiB'.format(x >> 10) if x >= 1024 else '{} B'.format(x) for x in xs])
@@ -193,21 +212,29 @@ def plot(sizes, reference, path, bulk):
         figure.savefig(path.with_suffix(suffix))
 
 
-def report(table, sizes, speed, info):
+def report(table, runs, sizes, speed, info):
     lines = ['Echo servers (medians; in brackets: as a ratio to socat)',
              '  {:<8} {:>18} {:>18} {:>18} {:>18}'.format('server', 'RTT p50 (us)', 'RTT p99 (us)', 'connections/s', 'bulk (MB/s)')]
     for name, row in table.items():
-        cells = ['{:.0f} ({:.2f}x)'.format(row[f], row['ratio_to_socat'][f]) if f != 'bulk_MBps'
-                 else '{:.1f} ({:.2f}x)'.format(row[f], row['ratio_to_socat'][f]) for f in FIGURES]
+        cells = ['stalled' if row[f] is None else '{:.{}f} ({:.2f}x)'.format(
+            row[f], 1 if f == 'bulk_MBps' else 0, row['ratio_to_socat'][f]) for f in FIGURES]
         lines.append('  {:<8} {:>18} {:>18} {:>18} {:>18}'.format(name, *cells))
+        if row['bulk_stalled']:
+            lines.append('  {:<8} bulk: the echo stopped in {} of {} runs (reported, not waited for)'.format(
+                '', row['bulk_stalled'], len(runs[name])))
     lines += ['', "Bulk throughput against the lesson server's receive size (MB/s)"]
-    lines += ['  {:>10}  {:.1f}'.format(size, row['bulk_MBps']) for size, row in sizes.items()]
+    lines += ['  {:>10}  {}'.format(size, 'stalled' if row['bulk_MBps'] is None else '{:.1f}'.format(row['bulk_MBps']))
+              for size, row in sizes.items()]
     if speed:
         lines += ['', 'The lab itself (seconds, medians of {} runs)'.format(speed['runs'])]
         lines += ['  {:<18} {:.1f}'.format(name, speed[name]) for name in ('cold_lab_s', 'warm_lab_s', 'edit_then_tcp_s', 'warm_test_s')]
         lines += ['  image sizes (MB): ' + ', '.join('{} {}'.format(k, v) for k, v in speed['image_MB'].items())]
     lines += ['', 'Machine: {cores} cores, kernel {kernel}, Docker Engine {docker_engine}, compose {compose}'.format(**info)]
     return '\n'.join(lines)
+
+
+def rounded(value, digits):
+    return '' if value is None else round(value, digits)
 
 
 def parse_command_line_arguments(args):
@@ -230,7 +257,6 @@ if __name__ == '__main__':
     flags = parse_command_line_arguments(sys.argv[1:])
     client = docker.from_env()
     out = flags.results / 'bench-{}'.format(time.strftime('%Y%m%d-%H%M%S'))
-    out.mkdir(parents=True)
     bench = Bench(client)
     try:
         for size in sorted(set(flags.recv_sizes) | {1024}):
@@ -239,11 +265,15 @@ if __name__ == '__main__':
                         env={'LISTEN_ADDRESS': '0.0.0.0', 'RECV_SIZE': str(size)})
         for name, command in PEERS.items():
             progress('starting the servers: {}'.format(name))
-            bench.start(name, 'socket-lab/base', command[1:], entrypoint=command[:1])
+            # socat and ncat fork a process per connection, and socat's lingers half a second after
+            # the close: the lab's limit of 64 processes would stop them in the connection-rate test.
+            bench.start(name, 'socket-lab/base', command[1:], entrypoint=command[:1], pids_limit=1024)
         table, runs = echo_servers(bench, flags)
         sizes = receive_sizes(bench, flags)
     except KeyboardInterrupt:
         sys.exit('\nbench: stopped; what it started is removed')
+    except RuntimeError as error:
+        sys.exit('\nbench: error: {}'.format(error))
     finally:
         bench.close()
     speed = None if flags.no_lab_speed else lab_speed(flags.lab_runs)
@@ -251,17 +281,17 @@ if __name__ == '__main__':
     info = machine(client)
     result = {'machine': info, 'config': {k: str(v) if isinstance(v, Path) else v for k, v in vars(flags).items()},
               'servers': table, 'runs': runs, 'recv_size': sizes, 'lab': speed}
+    out.mkdir(parents=True)
     (out / 'bench.json').write_text(json.dumps(result, indent=2) + '\n')
     with open(out / 'servers.csv', 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['server', *FIGURES, *('{}_ratio_to_socat'.format(f) for f in FIGURES)])
         for name, row in table.items():
-            writer.writerow([name, *(round(row[f], 2) for f in FIGURES), *(round(row['ratio_to_socat'][f], 3) for f in FIGURES)])
+            writer.writerow([name, *(rounded(row[f], 2) for f in FIGURES), *(rounded(row['ratio_to_socat'][f], 3) for f in FIGURES)])
     with open(out / 'recv_size.csv', 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['recv_size', 'bulk_MBps'])
-        writer.writerows([size, round(row['bulk_MBps'], 2)] for size, row in sizes.items() if size != 'socat')
-        writer.writerow(['socat', round(sizes['socat']['bulk_MBps'], 2)])
+        writer.writerows([size, rounded(row['bulk_MBps'], 2)] for size, row in sizes.items())
     plot({k: v for k, v in sizes.items() if k != 'socat'}, sizes['socat']['bulk_MBps'], out / 'recv_size', flags.bulk)
-    print(report(table, sizes, speed, info))
+    print(report(table, runs, sizes, speed, info))
     print('\nResults in {}: bench.json, servers.csv, recv_size.csv, recv_size.svg, recv_size.png'.format(out))
