@@ -107,18 +107,21 @@ base: check-docker ## (re)build the base image socket-lab/base, no registry need
 # The program images a target needs, rebuilt from their folders every time: a cached build takes a
 # few hundredths of a second, an edited file about one second, and no stale image hides an edit.
 # The image an edit replaces is removed (or, while a container still uses it, by make down).
+# make tcp builds the client's image while compose (re)starts the server.
+# build IMAGE: (re)builds socket-lab/IMAGE from its folder.
+define build
+old=$$(docker image inspect -f '{{.Id}}' socket-lab/$(1) 2>/dev/null || true); \
+$(call quietly,docker build --tag socket-lab/$(1) $(1)); \
+[ -z "$$old" ] || [ "$$old" = "$$(docker image inspect -f '{{.Id}}' socket-lab/$(1))" ] || docker image rm $$old >/dev/null 2>&1 || true
+endef
 IMAGES = server client netcat
 server-nc: IMAGES = server netcat
-tcp: IMAGES = server client
+tcp: IMAGES = server
 $(if $(CAPTURE),tcp udp tcp-nc: $(VENV)/.installed)
 udp tcp-nc: IMAGES = netcat client
 images: check-docker
 	@docker image inspect socket-lab/base >/dev/null 2>&1 || base/build.sh
-	@for p in $(IMAGES); do \
-	   old=$$(docker image inspect -f '{{.Id}}' socket-lab/$$p 2>/dev/null || true); \
-	   $(call quietly,docker build --tag socket-lab/$$p $$p); \
-	   [ -z "$$old" ] || [ "$$old" = "$$(docker image inspect -f '{{.Id}}' socket-lab/$$p)" ] || docker image rm $$old >/dev/null 2>&1 || true; \
-	 done
+	@for p in $(IMAGES); do $(call build,$$p); done
 
 lab: images ## build what is missing, start server and netcat, wait until they are up
 	@$(call quietly,$(COMPOSE) up -d --remove-orphans)
@@ -137,7 +140,9 @@ lab: images ## build what is missing, start server and netcat, wait until they a
 	@echo "  make down    stop it all"
 
 tcp: images ## the lesson's TCP client against the echo server
-	@$(call quietly,$(COMPOSE) up -d server)
+	@( $(call build,client) ) & client=$$!; \
+	 $(call quietly,$(COMPOSE) up -d server); \
+	 wait $$client
 	@$(call wait_healthy,server)
 	@$(IMPAIR) sync
 	@$(call captured,server,tcp) $(COMPOSE) run --rm client $(ARGS) $(QUIET)
