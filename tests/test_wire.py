@@ -148,3 +148,14 @@ def test_rate_limit_shown_and_netem_settings_change_nothing_without_netem(healed
 def test_impair_refuses_bad_values_in_one_line(lab, args, message):
     output, status = run(PROJECT, 'impair', *args)
     assert output[0] == message and status == 2
+
+
+def test_an_impairment_asked_before_the_lab_is_up_waits_for_make_lab(docker_client):
+    project = project_name('-not-up')
+    try:
+        output, status = run(project, 'impair', 'LOSS=10')
+        assert (output, status) == (['Impairment wanted: loss 10% both directions on server and netcat '
+                                     '(the lab is not running: make lab applies it)'], 0)
+    finally:
+        run(project, 'down')  # forgets it, as for a lab that ran
+    assert not (labkit.ROOT / '.lab' / project).exists()

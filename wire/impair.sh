@@ -174,7 +174,11 @@ case "${1:-}" in
         check_netem
         echo "$2" > "$STATE"
         on_both apply_spec "$2"
-        echo "Impairment now: $(describe "$2") (make heal undoes it)" ;;
+        if [ -z "$(container_of server)$(container_of netcat)" ]; then
+            echo "Impairment wanted: $(describe "$2") (the lab is not running: make lab applies it)"
+        else
+            echo "Impairment now: $(describe "$2") (make heal undoes it)"
+        fi ;;
     heal)
         echo none > "$STATE"
         on_both apply_spec none
