@@ -65,6 +65,18 @@ for i in $$(seq 300); do \
 done
 endef
 
+# lab_lines: one line per lab service: its container, its address on the lab network, what it runs
+# (the same with either compose, and only once each is up).
+define lab_lines
+for s in server netcat; do \
+  id=$(call running,$$s); \
+  if [ -z "$$id" ]; then printf '  %-7s not running\n' $$s; continue; fi; \
+  what=$$( [ $$s = server ] && docker inspect -f 'python3 ServerPython.py {{join .Config.Cmd " "}}' $$id \
+           || docker exec $$id cat /tmp/nc-command 2>/dev/null || echo nc); \
+  docker inspect -f "  {{printf \"%-7s\" \"$$s\"}} {{slice .Name 1}}  {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}  $$what" $$id; \
+done
+endef
+
 # fresh_netcat: nc -l serves only its first peer, so a listener that has already heard from one
 # (or has stopped) is replaced by a new one; an unused one is kept, with anyone attached to it.
 define fresh_netcat
@@ -128,7 +140,7 @@ lab: images ## build what is missing, start server and netcat, wait until they a
 	@$(call wait_healthy,server)
 	@$(call fresh_netcat)
 	@$(IMPAIR) sync
-	@$(COMPOSE) ps
+	@$(call lab_lines)
 	@echo
 	@$(IMPAIR) wanted | sed 's/^/Impairment on /'
 	@[ -z "$(PUBLISH)" ] || echo "Published on 127.0.0.1 only: TCP $(SERVER_PORT) (server); UDP $(SERVER_PORT) (nc). Give PUBLISH=1 to every make command (or export it) to keep them."
@@ -175,7 +187,7 @@ bench: images $(VENV)/.installed ## measure the lesson's server beside socat and
 	@$(VENV)/bin/python bench/bench.py --results $(RESULTS) $(BENCH_ARGS)
 
 status: ## what runs in the lab, and what impairs its network now
-	@$(COMPOSE) ps
+	@$(call lab_lines)
 	@$(IMPAIR) show
 
 capture: ## make tcp, recorded: pcap and ladder diagram (SVG) in results/

@@ -17,4 +17,5 @@ case "${NC_FLAVOR:-openbsd}/${NC_MODE:-udp}" in
     *) echo "netcat: NC_FLAVOR must be openbsd, traditional or ncat and NC_MODE udp or tcp, not '${NC_FLAVOR:-}' '${NC_MODE:-}'" >&2
        exit 2 ;;
 esac
+echo "$*" > /tmp/nc-command  # what make lab and make status show
 "$@" | tee /tmp/nc-received
