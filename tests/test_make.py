@@ -37,7 +37,13 @@ def project(docker_client):
 def test_make_lab_tcp_udp_nc_down(project, docker_client):
     lab = make(project, 'lab')
     lab.expect('The lab is up')
+    shown = lines(lab.before)
     assert finish(lab) == 0, lab.before
+    # What runs, one line each: container, address on the lab network, the lesson's command.
+    server, netcat = (container(docker_client, project, s) for s in ('server', 'netcat'))
+    assert shown[:2] == [
+        '  server  {}  {}  python3 ServerPython.py --port=12345'.format(server.name, address(docker_client, project, 'server')[1]),
+        '  netcat  {}  {}  nc.openbsd -l -u 12345'.format(netcat.name, address(docker_client, project, 'netcat')[1])]
 
     for _ in range(2):  # again a second time: the server keeps serving
         tcp = make(project, 'tcp')
