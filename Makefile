@@ -203,8 +203,16 @@ loss-table: lab ## measure what random loss does here (UDP delivered, TCP comple
 heal: ## undo make impair (and what compose.yaml declares) until make down
 	@$(IMPAIR) heal
 
-logs: ## the server's and netcat's output so far
-	@$(COMPOSE) logs --no-color server netcat
+# (docker logs holds back nc's last partial line, so nc's part is what it has received, from its file)
+logs: ## the server's output so far, and what nc has received
+	@for s in server netcat; do \
+	   id=$$(docker ps -aq --filter label=com.docker.compose.project=$(LAB_PROJECT) --filter label=com.docker.compose.service=$$s); \
+	   [ -n "$$id" ] || { echo "$$s: not running"; continue; }; \
+	   name=$$(docker inspect -f '{{slice .Name 1}}' $$id); \
+	   if [ $$s = server ]; then echo "--- server ($$name) ---"; docker logs $$id 2>&1; \
+	   else echo "--- what nc received ($$name) ---"; got=$$(docker exec $$id cat /tmp/nc-received 2>/dev/null || true); \
+	        echo "$${got:-(nothing yet)}"; fi; \
+	 done
 
 down: ## stop the lab: containers and network go, images stay
 	@$(call quietly,$(COMPOSE) --profile client --profile tools down --remove-orphans --timeout 5)

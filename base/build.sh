@@ -32,7 +32,9 @@ from_debian() {
     if ! command -v mmdebstrap >/dev/null; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             echo "Installing mmdebstrap with apt-get"
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+            local out  # apt's progress and notices only if it fails
+            out=$( { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap; } 2>&1 ) \
+                || { echo "$out" >&2; die "apt-get could not install mmdebstrap"; }
         else
             die "no python image and no mmdebstrap: install mmdebstrap (Debian: apt-get install mmdebstrap), or set PYTHON_IMAGE to a local python:3.11+ image"
         fi
