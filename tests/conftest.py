@@ -1,61 +1,66 @@
-import docker
+"""The suite's fixtures. Tests marked `docker` need the Docker Engine, Compose v2 and the lab's images:
+where those are missing, a plain `pytest` still runs the host-side tests and skips the others with one
+reason line. `make test` (python3 -m socketlab test) builds the images, runs this suite on
+pytest-xdist's workers and then removes what its run made."""
+import functools
+import os
+
 import pytest
 
-import labkit
+from socketlab import compose as composes, engine, sweep
+from socketlab.settings import Settings
+
+RUN = sweep.new_run()  # shared with the workers, which inherit the environment
+os.environ.setdefault('TESTCONTAINERS_RYUK_DISABLED', 'true')  # Ryuk needs a registry: this run sweeps itself
 
 
-@pytest.fixture(scope='session')
-def docker_client():
+@functools.cache
+def docker_missing():
+    """Why the docker tests cannot run here, or None."""
     try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as error:
-        pytest.exit('Docker Engine is not reachable: {}'.format(error), returncode=1)
-    missing = [image for image in ('socket-lab/server', 'socket-lab/client', 'socket-lab/netcat')
-               if not client.images.list(name=image)]
+        engine.client()
+    except engine.EngineMissing as error:
+        return str(error)
+    settings = Settings.from_environment({})
+    missing = [name for name in ('base', 'server', 'client', 'netcat') if not engine.image_exists(settings.image(name))]
     if missing:
-        pytest.exit('missing images {}: run the suite with `make test`, which builds them'.format(missing), returncode=1)
-    return client
+        return 'the lab images {} are missing: `make test` builds them'.format(', '.join(missing))
+    try:
+        composes.choose('v2')
+    except composes.ComposeMissing as error:
+        return str(error)
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    for item in items:
+        if item.get_closest_marker('docker'):
+            reason = reason or docker_missing()
+            if reason:
+                item.add_marker(pytest.mark.skip(reason='no Docker here: ' + reason))
 
 
 def pytest_sessionfinish(session):
-    """Ryuk cannot run here (no registry to pull it from): the suite removes what this run made itself,
-    whatever the outcome, once all workers are done; `make test` sweeps once more after pytest."""
-    if not hasattr(session.config, 'workerinput'):  # the main process, not a pytest-xdist worker
-        try:
-            labkit.sweep(run=labkit.RUN_ID)
-        except docker.errors.DockerException:
-            pass
+    """A run of pytest alone (not through make test) removes what it made too, once all workers are done."""
+    if not hasattr(session.config, 'workerinput') and docker_missing() is None:
+        sweep.sweep(RUN)
+
+
+@pytest.fixture(scope='session')
+def settings():
+    """The lab's default settings (the user's own lab settings are not the suite's)."""
+    return Settings.from_environment({})
+
+
+@pytest.fixture(scope='session')
+def compose():
+    return composes.choose('v2')
 
 
 @pytest.fixture
-def lab(docker_client):
-    lab = labkit.Lab()
+def lab(settings, compose):
+    from socketlab.exchanges import Lab
+    lab = Lab(compose, settings, RUN)
     yield lab
     lab.close()
-
-
-# The slowest modules first, so that pytest-xdist's workers finish together.
-SLOW_FIRST = ['tests/test_wire.py', 'tests/test_make.py', 'tests/test_bench.py', 'tests/test_robustness.py']
-
-
-def pytest_collection_modifyitems(items):
-    def rank(item):
-        path = item.nodeid.split('::')[0]
-        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
-    items.sort(key=rank)  # a stable sort: each module's own order stays
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config, log):
-    """tests/test_wire.py shares one lab across its tests (its impairments are that lab's state), and
-    tests/test_bench.py one bench run: each module goes to one worker; every other test is scheduled on
-    its own, as by --dist load."""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class OneWorkerForTheWireLab(LoadScopeScheduling):
-        def _split_scope(self, nodeid):
-            path = nodeid.split('::')[0]
-            return path if path in ('tests/test_wire.py', 'tests/test_bench.py') else nodeid
-
-    return OneWorkerForTheWireLab(config, log)

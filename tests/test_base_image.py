@@ -6,10 +6,11 @@ import subprocess
 
 import pytest
 
-import labkit
+from socketlab import engine, sweep
+from socketlab.paths import ROOT
 
-pytestmark = pytest.mark.docker
-BUILD = labkit.ROOT / 'base' / 'build.sh'
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('base-image')]
+BUILD = ROOT / 'base' / 'build.sh'
 DOCKERFILE_IMAGE = 'socket-lab/base-dockerfile'
 # What every lab container may rely on: each command prints its version and exits 0.
 TOOLS = [
@@ -31,7 +32,7 @@ def build(**env):
 
 
 @pytest.fixture(scope='module')
-def dockerfile_image(docker_client):
+def dockerfile_image():
     result = build(BASE_FROM='python', PYTHON_IMAGE='socket-lab/base', BASE_IMAGE=DOCKERFILE_IMAGE)
     assert (result.returncode, result.stderr) == (0, ''), result.stdout
     assert result.stdout.splitlines() == ['Building {} from socket-lab/base (base/Dockerfile)'.format(DOCKERFILE_IMAGE),
@@ -41,14 +42,14 @@ def dockerfile_image(docker_client):
 
 @pytest.mark.timeout(300)  # a first build runs apt-get in the builder
 @pytest.mark.parametrize('image, how', [('socket-lab/base', None), (DOCKERFILE_IMAGE, 'dockerfile')])
-def test_base_image_has_the_labs_tools(docker_client, request, image, how):
+def test_base_image_has_the_labs_tools(request, image, how):
     if how:
         request.getfixturevalue('dockerfile_image')
-    output = docker_client.containers.run(image, ['sh', '-ec', '\n'.join(TOOLS) + '\necho ok'], remove=True,
-                                          labels={labkit.SUITE_LABEL: labkit.RUN_ID}, stderr=True)
+    output = engine.client().containers.run(image, ['sh', '-ec', '\n'.join(TOOLS) + '\necho ok'], remove=True,
+                                          labels={engine.RUN_LABEL: sweep.new_run()}, stderr=True)
     assert output.decode().splitlines()[-1] == 'ok'
     if how:
-        assert docker_client.images.get(image).labels['socket-lab.base'] == how
+        assert engine.client().images.get(image).labels['socket-lab.base'] == how
 
 
 def test_build_rejects_an_unknown_way():

@@ -2,29 +2,38 @@
 import csv
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
 
-import labkit
+from socketlab.paths import ROOT
+from makeplay import person_env
 
-pytestmark = pytest.mark.docker
-TINY = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1024,65536 --no-lab-speed'
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('bench')]
+TINY = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1024,65536'
 FIGURES = ['rtt_p50_us', 'rtt_p99_us', 'conn_per_s', 'bulk_MBps']
 
 
 @pytest.fixture(scope='module')
-def report(tmp_path_factory, docker_client):
-    results = tmp_path_factory.mktemp('results')
-    done = subprocess.run(['make', 'bench', 'BENCH_ARGS=' + TINY, 'RESULTS=' + str(results)], cwd=labkit.ROOT,
-                          capture_output=True, text=True, timeout=110)
-    assert done.returncode == 0, done.stderr
+def report():
+    results = ROOT / 'results' / '.test-{}-bench'.format(os.environ['SOCKET_LAB_RUN'])
+    tracked = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
+    done = subprocess.run(['make', 'bench', 'BENCH_ARGS=' + TINY, 'RESULTS=' + str(results.relative_to(ROOT))],
+                          cwd=ROOT, capture_output=True, text=True, timeout=110, env=person_env())
     folder, = results.iterdir()
-    return folder, json.loads((folder / 'bench.json').read_text()), done.stdout
+    yield done, folder, json.loads((folder / 'bench.json').read_text()), tracked
+    shutil.rmtree(results)
+
+
+def test_bench_runs_and_edits_no_file_of_the_project(report):
+    done, _, _, tracked = report
+    assert done.returncode == 0, done.stderr
+    assert subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout == tracked
 
 
 def test_every_server_has_every_figure_and_its_ratio_to_socat(report):
-    _, bench, stdout = report
+    done, _, bench, _ = report
     assert list(bench['servers']) == ['lesson', 'socat', 'ncat']
     for name, row in bench['servers'].items():
         assert all(row[figure] > 0 for figure in FIGURES), (name, row)
@@ -32,12 +41,12 @@ def test_every_server_has_every_figure_and_its_ratio_to_socat(report):
         assert set(row['ratio_to_socat']) == set(FIGURES)
         assert row['ratio_to_socat']['bulk_MBps'] == pytest.approx(row['bulk_MBps'] / bench['servers']['socat']['bulk_MBps'])
         assert row['bulk_sent'] == row['bulk_echoed'] == 65536 and row['bulk_exact']  # echoed byte-exact
-        assert stdout.count('\n  {} '.format(name)) == 1  # a row of the terminal table
+        assert done.stdout.count('\n  {} '.format(name)) == 1  # a row of the terminal table
     assert bench['servers']['socat']['ratio_to_socat'] == {figure: 1 for figure in FIGURES}
 
 
 def test_receive_sizes_swept_with_socat_as_reference(report):
-    folder, bench, _ = report
+    _, folder, bench, _ = report
     assert list(bench['recv_size']) == ['1024', '65536', 'socat']
     for row in bench['recv_size'].values():
         assert row['bulk_MBps'] > 0 and row['bulk_sent'] == row['bulk_echoed'] == 65536
@@ -46,9 +55,20 @@ def test_receive_sizes_swept_with_socat_as_reference(report):
 
 
 def test_files_are_the_users_and_the_machine_is_described(report):
-    folder, bench, _ = report
+    _, folder, bench, _ = report
     for name in ('bench.json', 'servers.csv', 'recv_size.csv', 'recv_size.svg', 'recv_size.png'):
         assert (folder / name).stat().st_uid == os.getuid() and (folder / name).stat().st_size > 0
     assert (folder / 'recv_size.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    assert set(bench['machine']) == {'cores', 'kernel', 'docker_engine', 'compose', 'python'}
-    assert bench['config']['rounds'] == 1 and bench['lab'] is None
+    assert set(bench['machine']) == {'cores', 'kernel', 'docker_engine', 'python'}
+    assert bench['config']['rounds'] == 1
+
+
+@pytest.mark.parametrize('args, message', [
+    ('--rounds 0', '--rounds must be from 1 to 20'),
+    ('--bulk 99999999999', '--bulk must be from 1 to 268435456'),
+    ("'--rtt", 'bad BENCH_ARGS'),
+])
+def test_bench_refuses_bad_arguments_in_one_line(args, message):
+    done = subprocess.run(['make', 'bench', 'BENCH_ARGS=' + args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=person_env())
+    assert done.returncode == 2 and message in done.stderr.splitlines()[-2]

@@ -1,15 +1,15 @@
 """Every exchange of tests/exchanges.yaml, played on a fresh bridge network with the lab's images."""
 import pytest
 
-import labkit
+from socketlab import exchanges
 
-CATALOGUE = labkit.load_catalogue()
+CATALOGUE = exchanges.load_catalogue()
 
 
 @pytest.mark.docker
 @pytest.mark.parametrize('name', list(CATALOGUE))
 def test_exchange(name, lab):
     exchange = CATALOGUE[name]
-    labkit.play(exchange, lab)
-    for key, (actual, expected) in labkit.transcripts(exchange, lab).items():
+    exchanges.play(exchange, lab)
+    for key, (actual, expected) in exchanges.transcripts(exchange, lab).items():
         assert actual == expected, '{} printed other lines than the lesson'.format(key)

@@ -1,16 +1,11 @@
-"""wire/ladder.py on captures written here with dpkt (no Docker): reading, retransmissions, completeness,
+"""socketlab/wire/ladder.py on captures written here with dpkt (no Docker): reading, retransmissions, completeness,
 the terminal diagram and the SVG."""
-import importlib.util
 import socket
 
 import dpkt
 import pytest
 
-from labkit import ROOT
-
-spec = importlib.util.spec_from_file_location('ladder', ROOT / 'wire' / 'ladder.py')
-ladder = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ladder)
+from socketlab.wire import ladder
 
 CLIENT, SERVER = ('10.0.0.2', 40000), ('10.0.0.3', 12345)
 S, A, P, F, R = dpkt.tcp.TH_SYN, dpkt.tcp.TH_ACK, dpkt.tcp.TH_PUSH, dpkt.tcp.TH_FIN, dpkt.tcp.TH_RST

@@ -1,98 +1,143 @@
-"""The make interface played the way a person plays it, in real terminals (pexpect): `make lab`,
-`make tcp`, `make udp` in one terminal with `make nc` in another, `make down`.
-
-It runs its own compose project (LAB_PROJECT), so a lab the user has running is never touched."""
+"""The make interface played the way a person plays it, in real terminals (pexpect), one step a test
+over one lab: `make lab`, `make tcp`, `make udp` in one terminal with `make nc` in another, `make
+capture`, `make down`. With Compose v2 (the first path) and, as a smoke of the same steps, with
+docker-compose 1.29 (COMPOSE=v1). Each runs its own compose project, so a user's lab is never touched."""
 import ipaddress
-import time
+import os
 
 import pexpect
 import pytest
 
-import labkit
-from makeplay import address, container, finish, leftovers, lines, make, project_name, remove_project, wait_received
+from socketlab import compose as composes, engine, exchanges, health
+from socketlab.paths import ROOT
+from makeplay import address, container, finish, leftovers, lines, make, project_name, run, wait_received
 
-pytestmark = pytest.mark.docker
-PROJECT = project_name()
-LESSON = labkit.load_catalogue()['tcp-hello-world']['expect']
-UDP = labkit.load_catalogue()['udp-typed-reply']
+CATALOGUE = exchanges.load_catalogue()
+LESSON = CATALOGUE['tcp-hello-world']['expect']
+UDP = CATALOGUE['udp-typed-reply']
 REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
 DETACH = '\x10\x11'  # Ctrl-P Ctrl-Q, docker's detach keys
 
 
-def logged_lines(found, count):
-    """Its log's lines once there are `count` (docker's log copier may lag a little; bounded wait)."""
-    deadline = time.monotonic() + labkit.WAIT
-    while len(lines(found.logs().decode())) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return lines(found.logs().decode())
+def v1_missing():
+    try:
+        composes.choose('v1')
+    except composes.ComposeMissing as error:
+        return str(error)
 
 
-@pytest.fixture
-def project(docker_client):
-    yield PROJECT
-    finish(make(PROJECT, 'down'))
-    remove_project(docker_client, PROJECT)
+COMPOSES = [pytest.param('v2', marks=pytest.mark.xdist_group('make-v2')),
+            pytest.param('v1', marks=[pytest.mark.xdist_group('make-v1'),
+                                      pytest.mark.skipif(bool(v1_missing()), reason=v1_missing() or '')])]
+pytestmark = [pytest.mark.docker, pytest.mark.parametrize('walk', COMPOSES, indirect=True)]
 
 
-def test_make_lab_tcp_udp_nc_down(project, docker_client):
-    lab = make(project, 'lab')
-    lab.expect('The lab is up')
-    shown = lines(lab.before)
-    assert finish(lab) == 0, lab.before
-    # What runs, one line each: container, address on the lab network, the lesson's command.
-    server, netcat = (container(docker_client, project, s) for s in ('server', 'netcat'))
-    assert shown[:2] == [
-        '  server  {}  {}  python3 ServerPython.py --port=12345'.format(server.name, address(docker_client, project, 'server')[1]),
-        '  netcat  {}  {}  nc.openbsd -l -u 12345'.format(netcat.name, address(docker_client, project, 'netcat')[1])]
+class Walk:
+    """One lab, brought up by `make lab` with one compose, walked through step by step."""
 
-    for _ in range(2):  # again a second time: the server keeps serving
-        tcp = make(project, 'tcp')
-        tcp.expect(pexpect.EOF)
-        assert lines(tcp.before) == LESSON['client']
-        assert finish(tcp) == 0
-    network, server_ip = address(docker_client, project, 'server')
-    subnet = ipaddress.ip_network(docker_client.networks.get(network).attrs['IPAM']['Config'][0]['Subnet'])
-    server_log = logged_lines(container(docker_client, project, 'server'), 5)
+    def __init__(self, compose):
+        self.compose, self.project = compose, project_name('-make-' + compose)
+
+    def make(self, *args, env=None):
+        return make(self.project, *args, env=env, compose=self.compose)
+
+    def run(self, *args, env=None):
+        return run(self.project, *args, env=env, compose=self.compose)
+
+
+@pytest.fixture(scope='module')
+def walk(request):
+    walk = Walk(request.param)
+    terminal = walk.make('lab')
+    terminal.expect('The lab is up')
+    walk.lab_output = lines(terminal.before)
+    walk.lab_status = finish(terminal)
+    yield walk
+    walk.run('down')  # cleanup only: test_down checks what make down does
+
+
+def test_lab_says_what_runs_where(walk):
+    """One line each: container, its address on the lab network, the lesson's command."""
+    assert walk.lab_status == 0, walk.lab_output
+    server, netcat = (container(walk.project, s) for s in ('server', 'netcat'))
+    assert walk.lab_output[:2] == [
+        '  server  {}  {}  python3 ServerPython.py --port=12345'.format(server.name, address(walk.project, 'server')[1]),
+        '  netcat  {}  {}  nc.openbsd -l -u 12345'.format(netcat.name, address(walk.project, 'netcat')[1])]
+
+
+def test_status_says_which_compose_runs(walk):
+    output, status = walk.run('status')
+    assert status == 0 and output[-1] == 'compose: ' + composes.choose(walk.compose).name
+
+
+def test_tcp_twice_the_server_keeps_serving(walk):
+    for _ in range(2):
+        output, status = walk.run('tcp')
+        assert (output, status) == (LESSON['client'], 0)
+    network, server_ip = address(walk.project, 'server')
+    subnet = ipaddress.ip_network(engine.client().networks.get(network).attrs['IPAM']['Config'][0]['Subnet'])
+
+    def logged():
+        found = lines(container(walk.project, 'server').logs().decode())
+        return found if len(found) >= 5 else None
+    server_log = health.eventually(logged, what='the server did not log both clients')
     connections = [line for line in server_log if line.startswith('Received new connection')]
-    assert server_log == [LESSON['server'][0]] + [connections[0], LESSON['server'][2], connections[1], LESSON['server'][2]]
+    assert server_log[-5:] == [LESSON['server'][0], connections[-2], LESSON['server'][2], connections[-1], LESSON['server'][2]]
     for line in connections:  # the client container's address on the lab network, not the server's
         client_ip = line.split("('")[1].split("'")[0]
         assert ipaddress.ip_address(client_ip) in subnet and client_ip != server_ip
-        assert [line] == labkit.render(LESSON['server'][1:2], [line], {'client_ip': client_ip})
+        assert [line] == exchanges.render(LESSON['server'][1:2], [line], {'client_ip': client_ip})
 
-    mistake = make(project, 'tcp', 'ARGS=--send-str')  # the client's flags pass through make, its failure too
-    mistake.expect(pexpect.EOF)
-    assert lines(mistake.before)[:2] == labkit.load_catalogue()['tcp-send-str-mistake']['expect']['client'] + [
+
+def test_tcp_passes_args_and_the_clients_failure(walk):
+    output, status = walk.run('tcp', 'ARGS=--send-str')
+    assert output[:2] == CATALOGUE['tcp-send-str-mistake']['expect']['client'] + [
         "TypeError: a bytes-like object is required, not 'str'"]
-    assert finish(mistake) == 2
+    assert status == 2  # make's own status for a failed recipe
 
-    for _ in range(2):  # a second `make udp` meets a fresh listener, like the first
-        udp = make(project, 'udp')
+
+def test_udp_answered_in_make_nc_twice(walk):
+    """A second make udp meets a fresh listener, like the first."""
+    for _ in range(2):
+        udp = walk.make('udp')
         udp.expect_exact(LESSON['client'][0] + '\r\n')
-        wait_received(docker_client, project, 'Hello, world')
-        nc = make(project, 'nc')
+        wait_received(walk.project, 'Hello, world')
+        nc = walk.make('nc')
         nc.expect_exact('Hello, world')
         nc.send(REPLY.replace('\n', '\r'))  # Enter, as a keyboard sends it
-        _, nc_ip = address(docker_client, project, 'netcat')
+        _, nc_ip = address(walk.project, 'netcat')
         udp.expect(pexpect.EOF)
-        assert lines(udp.before) == labkit.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
+        assert lines(udp.before) == exchanges.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
         assert finish(udp) == 0
         nc.send(DETACH)
+        nc.expect_exact('[detached: nc keeps listening]')
         assert finish(nc) == 0
 
-    down = make(project, 'down')
-    down.expect('The lab is down')
-    assert finish(down) == 0
-    assert leftovers(docker_client, project) == ([], [])
+
+def test_capture_writes_the_users_pcap_and_ladder(walk):
+    folder = 'results/.test-{}-{}'.format(os.environ['SOCKET_LAB_RUN'], walk.compose)
+    output, status = walk.run('capture', 'RESULTS=' + folder)
+    assert status == 0 and output[:2] == LESSON['client']
+    assert output[3].startswith("Captured in server's network namespace: {}/tcp-".format(folder))
+    pcap, = (ROOT / folder).glob('*.pcap')
+    svg = pcap.with_suffix('.svg')
+    assert pcap.stat().st_uid == os.getuid() and svg.stat().st_uid == os.getuid()
+    assert "b&#x27;Hello, world&#x27;" in svg.read_text()
+    for path in (pcap, svg):
+        path.unlink()
+    (ROOT / folder).rmdir()
 
 
-@pytest.mark.parametrize('setting, message', [
-    ('SERVER_PORT=abc', "bad SERVER_PORT 'abc': give a number from 1 to 65535"),
-    ('SERVER_PORT=70000', "bad SERVER_PORT '70000': give a number from 1 to 65535"),
-    ('NC_FLAVOR=gnu', "bad NC_FLAVOR 'gnu': give openbsd, traditional or ncat"),
-])
-def test_make_refuses_a_bad_setting_in_one_line(setting, message):
-    terminal = make(PROJECT, 'lab', setting)
-    terminal.expect(pexpect.EOF)
-    assert lines(terminal.before)[0] == message
-    assert finish(terminal) == 2
+def test_down_removes_the_lab(walk):
+    output, status = walk.run('down')
+    assert status == 0 and output[-1].startswith('The lab is down')
+    assert leftovers(walk.project) == ([], [])
+
+
+def test_bad_settings_are_refused_in_one_line(walk):
+    for setting, message in [
+            ('SERVER_PORT=abc', "bad SERVER_PORT 'abc': give a number from 1 to 65535"),
+            ('NC_FLAVOR=gnu', "bad NC_FLAVOR 'gnu': give openbsd, traditional or ncat")]:
+        output, status = walk.run('lab', setting)
+        assert (output[0], status) == (message, 2)
+    assert leftovers(walk.project) == ([], [])  # refused before anything started

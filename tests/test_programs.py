@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from labkit import ROOT
+from socketlab.paths import ROOT
 
 CLIENT_FILE = ROOT / 'client' / 'ClientPython.py'
 SERVER_FILE = ROOT / 'server' / 'ServerPython.py'

@@ -1,11 +1,10 @@
 """Nothing a client does crashes the server: after each abuse it still serves the lesson's exchange exactly."""
 import ast
 import itertools
-import time
 
 import pytest
 
-import labkit
+from socketlab import exchanges as labkit, health
 
 pytestmark = pytest.mark.docker
 LESSON = labkit.load_catalogue()['tcp-hello-world']['expect']
@@ -25,13 +24,13 @@ def run(lab, spec, code=0):
 
 def server_lines(lab, ready, settle=5.0):
     """The server's output lines, once ready(lines) holds (docker's log copier may lag a little);
-    after `settle` seconds, whatever it printed."""
-    deadline = time.monotonic() + settle
-    while True:
-        lines = labkit.output_lines(lab.roles['server'].stdout())
-        if ready(lines) or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.05)
+    after `settle` seconds, whatever it printed (the test's assertion then says what differs)."""
+    def lines():
+        return labkit.output_lines(lab.roles['server'].stdout())
+    try:
+        return health.eventually(lambda: ready(lines()) and lines(), settle)
+    except health.NotYet:
+        return lines()
 
 
 def chunks(lines):
@@ -51,7 +50,11 @@ def assert_serves_lesson(lab):
 @pytest.fixture
 def served(lab):
     lab.start('server', {'kind': 'server'})
-    yield lab
+    return lab
+
+
+def assert_still_serves(lab):
+    """After the abuse: no traceback, and the lesson's exchange exactly as before."""
     assert 'Traceback' not in lab.roles['server'].stdout() + lab.roles['server'].stderr()
     assert_serves_lesson(lab)
 
@@ -78,6 +81,7 @@ print('echoed', len(received), 'bytes', 'exactly' if bytes(received) == data els
 def test_one_mebibyte_echoed_byte_exact(served):
     role = run(served, python_role(BULK))
     assert labkit.output_lines(role.stdout()) == ['echoed 1048576 bytes exactly']
+    assert_still_serves(served)
 
 
 BINARY = '''
@@ -98,6 +102,7 @@ def test_binary_bytes_with_nul(served):
     assert labkit.output_lines(role.stdout()) == ['exactly']
     lines = server_lines(served, lambda lines: len(chunks(lines)) >= 512)
     assert chunks(lines) == bytes(range(256)) * 2
+    assert_still_serves(served)
 
 
 RESET = '''
@@ -123,6 +128,7 @@ def test_client_reset_mid_stream(served):
     allowed = {"Received: b'Hello'", "Received: b'Hello again'"} | {
         "Connection from  ('{}', {}) lost: {}".format(role.ip, port, why) for why in ('Connection reset by peer', 'Broken pipe')}
     assert lines[-1].startswith(lost) and set(lines[2:]) <= allowed, lines
+    assert_still_serves(served)
 
 
 def test_fifty_clients_in_a_row(served):
@@ -133,6 +139,7 @@ def test_fifty_clients_in_a_row(served):
     pattern = labkit.line_pattern(LESSON['server'][1], {'client_ip': role.ip})
     assert sum(1 for line in lines if pattern.fullmatch(line)) == 50
     assert lines[1:] == [line for line in lines[1:] if pattern.fullmatch(line) or line == "Received: b'Hello, world'"]
+    assert_still_serves(served)
 
 
 SILENT = '''
@@ -148,10 +155,8 @@ def test_silent_client_hits_idle_timeout_while_another_waits(lab):
     silent = lab.start('silent', python_role(SILENT))
     # The silent client holds the server (one client at a time) before the lesson's client comes.
     connected = "Received new connection from  ('{}', ".format(silent.ip)
-    deadline = time.monotonic() + labkit.WAIT
-    while not any(line.startswith(connected) for line in labkit.output_lines(lab.roles['server'].stdout())):
-        assert time.monotonic() < deadline, 'the silent client never connected'
-        time.sleep(0.05)
+    health.eventually(lambda: any(line.startswith(connected) for line in labkit.output_lines(lab.roles['server'].stdout())),
+                      what='the silent client never connected')
     assert_serves_lesson(lab)
     assert silent.wait_exit() == 0
     assert labkit.output_lines(silent.stdout()) == ['closed by the server']

@@ -1,16 +1,18 @@
 """See and break the wire: captures with their ladder diagrams, and impairments, through make, on a lab
 of the suite's own. Only certain outcomes are asserted: 100% loss, no loss, TCP delivery under loss
 (deterministic: exactly one packet in three dropped), never a rate or a time."""
-import importlib.util
 import os
+import shutil
 
 import pytest
 
-import labkit
-from makeplay import address, finish, make, project_name, remove_project, run, wait_received
+from socketlab import exchanges as labkit
+from socketlab.paths import ROOT
+from socketlab.wire import ladder
+from makeplay import address, finish, make, project_name, run, wait_received
 
-pytestmark = pytest.mark.docker
-# One lab for this module, on one pytest-xdist worker (tests/conftest.py schedules it so).
+# One lab for this module (its impairments are that lab's state), so one pytest-xdist worker runs it.
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('wire')]
 PROJECT = project_name('-wire')
 LESSON = labkit.load_catalogue()['tcp-hello-world']['expect']
 UDP = labkit.load_catalogue()['udp-typed-reply']
@@ -19,43 +21,48 @@ DECLARED = {'NETCAT_IMPAIR': 'rate=1mbit'}
 UDP_TIMEOUT_LINE = ('ClientPython: error: no UDP reply from netcat port 12345 within 1 s: UDP does not '
                     'guarantee delivery, so a reply may never arrive')
 
-spec = importlib.util.spec_from_file_location('ladder', labkit.ROOT / 'wire' / 'ladder.py')
-ladder = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ladder)
+
+@pytest.fixture(scope='module')
+def declared():
+    """The suite's lab, brought up with an impairment declared for nc (as compose.yaml's label can
+    declare one): (make lab's output and status, make status's output)."""
+    output, status = run(PROJECT, 'lab', env=DECLARED)
+    shown, _ = run(PROJECT, 'status', env=DECLARED)
+    yield output, status, shown
+    run(PROJECT, 'down')
+
+
+def test_a_declared_impairment_is_applied_by_make_lab(declared):
+    output, status, shown = declared
+    assert status == 0, output
+    assert 'Impairment on server: none' in output and 'Impairment on netcat: rate 1mbit out' in output
+    assert shown[-3] == 'server: no impairment'
+    assert shown[-2].startswith('netcat: qdisc tbf') and 'rate 1Mbit' in shown[-2]
 
 
 @pytest.fixture(scope='module')
-def lab(docker_client, tmp_path_factory):
-    """The suite's lab, brought up with an impairment declared for nc (as compose.yaml's label can
-    declare one), which make lab applies; then healed for the tests."""
-    results = tmp_path_factory.mktemp('results')
-    output, status = run(PROJECT, 'lab', env=DECLARED)
-    try:
-        assert status == 0, output
-        assert 'Impairment on server: none' in output and 'Impairment on netcat: rate 1mbit out' in output
-        output, _ = run(PROJECT, 'status', env=DECLARED)
-        assert output[-2] == 'server: no impairment'
-        assert output[-1].startswith('netcat: qdisc tbf') and 'rate 1Mbit' in output[-1]
-        assert run(PROJECT, 'heal')[0] == ['Impairment now: none']
-        yield results
-    finally:
-        run(PROJECT, 'down')
-        remove_project(docker_client, PROJECT)
+def lab(declared):
+    """The same lab, healed; a results folder of this run inside the project (RESULTS must be)."""
+    assert run(PROJECT, 'heal')[0] == ['Impairment now: none']
+    results = ROOT / 'results' / '.test-{}-wire'.format(os.environ['SOCKET_LAB_RUN'])
+    results.mkdir(parents=True)
+    yield results
+    shutil.rmtree(results)
 
 
 @pytest.fixture
 def healed(lab):
+    """A test that impairs the lab; healed again after it (make heal's own output is tested by the lab fixture)."""
     yield lab
-    output, status = run(PROJECT, 'heal')
-    assert (output, status) == (['Impairment now: none'], 0)
+    run(PROJECT, 'heal')
 
 
-def capture(results, *args, reply=None, docker_client=None):
+def capture(results, *args, reply=None):
     """make ARGS CAPTURE=1: (its output lines, its exit status, the packets of the pcap it wrote)."""
     before = set(results.glob('*.pcap'))
-    terminal = make(PROJECT, *args, 'CAPTURE=1', 'RESULTS=' + str(results))
+    terminal = make(PROJECT, *args, 'CAPTURE=1', 'RESULTS=' + str(results.relative_to(ROOT)))
     if reply is not None:
-        wait_received(docker_client, PROJECT, 'Hello, world')
+        wait_received(PROJECT, 'Hello, world')
         nc = make(PROJECT, 'nc')
         nc.expect_exact('Hello, world')
         nc.send(reply.replace('\n', '\r'))
@@ -74,7 +81,7 @@ def flags(packet):
     return ','.join(packet['flags'])
 
 
-def test_tcp_capture_holds_the_whole_exchange_in_order(lab, docker_client):
+def test_tcp_capture_holds_the_whole_exchange_in_order(lab):
     output, status, packets = capture(lab, 'tcp')
     assert status == 0 and output[:2] == LESSON['client']
     assert "|-- PSH,ACK seq=1 ack=1 len=12 b'Hello, world' " in '\n'.join(output)  # the ladder, printed
@@ -92,13 +99,13 @@ def test_tcp_capture_holds_the_whole_exchange_in_order(lab, docker_client):
     last = packets[-1]
     assert last['to_server'] and flags(last) == 'ACK' and last['ack'] == server_fin['seq'] + 1
     assert not any(p['retransmission'] or 'RST' in p['flags'] for p in packets)
-    _, server_ip = address(docker_client, PROJECT, 'server')
+    _, server_ip = address(PROJECT, 'server')
     assert packets[0]['dst'] == (server_ip, 12345)
 
 
-def test_udp_capture_is_exactly_two_datagrams(lab, docker_client):
-    output, status, packets = capture(lab, 'udp', reply=REPLY, docker_client=docker_client)
-    _, nc_ip = address(docker_client, PROJECT, 'netcat')
+def test_udp_capture_is_exactly_two_datagrams(lab):
+    output, status, packets = capture(lab, 'udp', reply=REPLY)
+    _, nc_ip = address(PROJECT, 'netcat')
     assert status == 0
     assert output[:2] == labkit.render(UDP['expect']['client'], output[:2], {'netcat_ip': nc_ip})
     assert [(p['proto'], p['to_server'], p['payload']) for p in packets] == [
@@ -127,8 +134,8 @@ def test_tcp_delivers_under_loss_and_the_capture_shows_the_retransmissions(heale
 def test_rate_limit_shown_and_netem_settings_change_nothing_without_netem(healed):
     assert run(PROJECT, 'impair', 'RATE=500kbit', 'ON=server')[0] == ['Impairment now: rate 500kbit out on server (make heal undoes it)']
     before, _ = run(PROJECT, 'status')
-    assert before[-2].startswith('server: qdisc tbf') and 'rate 500Kbit' in before[-2]
-    assert before[-1] == 'netcat: no impairment'
+    assert before[-3].startswith('server: qdisc tbf') and 'rate 500Kbit' in before[-3]
+    assert before[-2] == 'netcat: no impairment'
     output, status = run(PROJECT, 'impair', 'DELAY=100ms')
     if status == 0:  # a kernel with netem applies it
         assert output == ['Impairment now: delay 100ms on server and netcat (make heal undoes it)']
@@ -150,12 +157,11 @@ def test_impair_refuses_bad_values_in_one_line(lab, args, message):
     assert output[0] == message and status == 2
 
 
-def test_an_impairment_asked_before_the_lab_is_up_waits_for_make_lab(docker_client):
+def test_an_impairment_asked_before_the_lab_is_up_waits_for_make_lab():
     project = project_name('-not-up')
-    try:
-        output, status = run(project, 'impair', 'LOSS=10')
-        assert (output, status) == (['Impairment wanted: loss 10% both directions on server and netcat '
-                                     '(the lab is not running: make lab applies it)'], 0)
-    finally:
-        run(project, 'down')  # forgets it, as for a lab that ran
-    assert not (labkit.ROOT / '.lab' / project).exists()
+    output, status = run(project, 'impair', 'LOSS=10')
+    assert (output, status) == (['Impairment wanted: loss 10% both directions on server and netcat '
+                                 '(the lab is not running: make lab applies it)'], 0)
+    assert (ROOT / '.lab' / project / 'impair.json').exists()
+    run(project, 'down')  # forgets it, as for a lab that ran
+    assert not (ROOT / '.lab' / project).exists()

@@ -3,9 +3,10 @@ server (or nc) as two columns, one arrow per packet with its TCP flags, relative
 acknowledgement numbers, payload and time since the first packet. Printed in the terminal and
 written as an SVG a browser opens.
 
-    python3 wire/ladder.py results/tcp.pcap [--port 12345] [--svg results/tcp.svg]
+    python3 -m socketlab.wire.ladder results/tcp.pcap [--port 12345] [--svg results/tcp.svg]
 
-The pcap is read with dpkt. `read_packets` gives the same packets as data (tests/test_wire.py).
+The pcap is read with dpkt. `read_packets` gives the same packets as data (tests/test_wire.py);
+socketlab.wire.capture draws each capture with it.
 """
 import argparse
 import html
@@ -21,14 +22,14 @@ ARROW_WIDTH = 64  # characters between the two columns in the terminal
 
 
 # read_packets reads the TCP and UDP packets to or from a port in a pcap file
-# Arguments: path - the pcap file, port - the server's (or nc's) port
+# Arguments: path - the pcap file (or an open binary file), port - the server's (or nc's) port
 # Return Value: a list of dicts: time (s since the first packet), proto ('TCP'/'UDP'), src and dst
 #               ((ip, port) tuples), to_server (bool), flags (list of names), seq and ack (relative
 #               to each side's first sequence number, TCP only), payload (bytes), retransmission (bool)
 # Assumptions: the exchange is the first client's (by address and port); Ethernet or Linux cooked link type
 def read_packets(path, port):
     packets = []
-    with open(path, 'rb') as f:
+    with (open(path, 'rb') if isinstance(path, (str, Path)) else path) as f:
         pcap = dpkt.pcap.Reader(f)
         link = pcap.datalink()
         for timestamp, frame in pcap:

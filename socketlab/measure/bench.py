@@ -1,38 +1,30 @@
 """make bench: the lesson's echo server beside echo servers no one here wrote (socat, ncat), on a
 bridge network of its own, one server at a time and interleaved over rounds (A B C A B C ...) so a
-noisy machine hurts all alike; then the lesson's receive size swept against bulk throughput; then the
-lab's own speed. Every load is bounded in count and time; everything it starts, it removes.
+noisy machine hurts all alike; then the lesson's receive size swept against bulk throughput. Every load
+is bounded in count and time; everything it starts (and only that) it removes; it edits no file of the
+project and runs no other make target. (The lab's own speed is make speed.)
 
-    python3 bench/bench.py [--rounds 3] [--rtt 2000] [--connections 300] [--bulk 8388608]
-                           [--recv-sizes 256,...,262144] [--lab-runs 3 | --no-lab-speed] [--results results]
+    make bench BENCH_ARGS='[--rounds 3] [--rtt 2000] [--connections 300] [--bulk 8388608]
+                           [--recv-sizes 256,...,262144]'
 
-Results go to RESULTS/bench-TIME/: bench.json (everything), servers.csv, recv_size.csv, and
+Results go to RESULTS/bench-TIME-ID/: bench.json (everything measured so far, rewritten whole after
+each part, so a failure or Ctrl-C keeps what was measured), servers.csv, recv_size.csv, and
 recv_size.svg / .png (bulk throughput against the lesson server's receive size, socat as a line).
 """
-import argparse
 import csv
 import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
-import docker
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / 'tests'))
-import labkit  # noqa: E402  (the lab's compose facts and labels, shared with the test suite)
+from .. import compose as composes, engine, health, settings as checked, topology
 
 PORT = 12345
-LOAD = (ROOT / 'bench' / 'load.py').read_text()
+LOAD = (Path(__file__).parent / 'load.py').read_text()
 # The peers, each in a container from the lab's base image, each an echo server on PORT.
 PEERS = {
     'socat': ['socat', 'TCP-LISTEN:{},fork,reuseaddr'.format(PORT), 'PIPE'],
@@ -55,47 +47,56 @@ def progress(text):
 class Bench:
     """The bench's network and servers: hardened as compose.yaml's server, labelled for the sweep."""
 
-    def __init__(self, client):
-        self.client = client
+    def __init__(self, settings):
+        self.client = engine.client()
         # Its own run id: a bench started by the test suite must not share (and sweep) the suite's.
         self.run = 'bench-' + uuid.uuid4().hex[:8]
-        self.labels = {labkit.SUITE_LABEL: self.run}
-        self.network = client.networks.create('socket-lab-' + self.run, driver='bridge', labels=self.labels)
-        self.hardening = labkit.docker_kwargs(labkit.load_compose()['services']['server'])
-        for key in ('stdin_open', 'tty'):
-            self.hardening.pop(key)
+        self.labels = {engine.RUN_LABEL: self.run}
+        self.network = self.client.networks.create('socket-lab-' + self.run, driver='bridge', labels=self.labels)
+        # The server's container as compose.yaml makes it (hardening, limits, mounts, bounded logs).
+        services = topology.normalised_services(composes.choose(settings.compose), settings)
+        self.server_image, self.client_image = services['server']['image'], services['client']['image']
+        self.hardening, tmpfs = topology.container_options(services['server'])
+        self.hardening['tmpfs'] = tmpfs
+        for key in ('stdin_open', 'tty', 'entrypoint'):
+            self.hardening.pop(key, None)
         self.servers = {}
 
     def start(self, name, image, command, env=None, entrypoint=None, pids_limit=None):
         hardening = {**self.hardening, 'pids_limit': pids_limit or self.hardening['pids_limit']}
         container = self.client.containers.run(
             image, command, entrypoint=entrypoint, environment=env or {}, detach=True, labels=self.labels,
-            name='socket-lab-{}-{}'.format(self.run, name), hostname=name, network=self.network.name,
-            log_config=docker.types.LogConfig(type='none'),  # the lesson's server prints every chunk
-            **hardening)
+            name='socket-lab-{}-{}'.format(self.run, name), hostname=name, network=self.network.name, **hardening)
         self.servers[name] = container
-        deadline = time.monotonic() + labkit.WAIT
-        while container.exec_run(['sh', '-c', "ss -Hltn 'sport = :{}' | grep -q LISTEN".format(PORT)]).exit_code:
+        listening = ['sh', '-c', "ss -Hltn 'sport = :{}' | grep -q LISTEN".format(PORT)]
+
+        def ready():
+            if container.exec_run(listening).exit_code == 0:
+                return True
             container.reload()
-            if container.status != 'running' or time.monotonic() > deadline:
-                raise RuntimeError('the {} server did not start listening'.format(name))
-            time.sleep(0.05)
+            if container.status != 'running':
+                raise RuntimeError('the {} server stopped: {}'.format(name, container.logs().decode(errors='replace').strip()))
+        try:
+            health.eventually(ready, what='the {} server did not start listening'.format(name))
+        except health.NotYet as error:
+            raise RuntimeError(str(error)) from None
 
     def load(self, name, rtt, connections, bulk):
-        """One run of bench/load.py against one server, from a fresh container on the network."""
+        """One run of load.py against one server, from a fresh container on the network."""
         try:
             output = self.client.containers.run(
-                'socket-lab/client', [LOAD, self.servers[name].name, str(PORT), str(rtt), str(connections), str(bulk)],
+                self.client_image, [LOAD, self.servers[name].name, str(PORT), str(rtt), str(connections), str(bulk)],
                 entrypoint=['python3', '-c'], remove=True, labels=self.labels, network=self.network.name,
                 **self.hardening)
-        except docker.errors.ContainerError as error:
+        except engine.errors().ContainerError as error:
             last = (error.stderr or b'').decode(errors='replace').strip().splitlines() or ['no output']
             raise RuntimeError('the load against {} failed: {}'.format(name, last[-1])) from None
         return json.loads(output.decode().strip().splitlines()[-1])
 
     def close(self):
         """Removes everything it started (a load container interrupted by Ctrl-C included)."""
-        labkit.sweep(self.client, run=self.run)
+        from ..sweep import sweep
+        sweep(self.run)
 
 
 def lesson(size):
@@ -147,53 +148,19 @@ def receive_sizes(bench, flags):
                        'bulk_echoed': sum(run['bulk_echoed'] for run in value)} for key, value in runs.items()}
 
 
-def timed(*command, env=None):
-    start = time.monotonic()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env={**os.environ, **(env or {})})
-    return time.monotonic() - start
-
-
-def lab_speed(runs):
-    """The lab's own speed, medians of `runs` runs, on a compose project of the bench's own. The cold
-    runs remove the lab's images first (they are built again: that is what is measured)."""
-    project = {'LAB_PROJECT': 'socket-lab-bench'}
-    client_file = ROOT / 'client' / 'ClientPython.py'
-    original = client_file.read_text()
-    figures = {'cold_lab_s': [], 'warm_lab_s': [], 'edit_then_tcp_s': [], 'warm_test_s': []}
-    try:
-        for i in range(runs):
-            progress('lab speed: run {}/{}, cold make lab'.format(i + 1, runs))
-            timed('make', 'clean', env=project)
-            figures['cold_lab_s'].append(timed('make', 'lab', env=project))
-            progress('lab speed: run {}/{}, warm make lab'.format(i + 1, runs))
-            figures['warm_lab_s'].append(timed('make', 'lab', env=project))
-            progress('lab speed: run {}/{}, edit then make tcp'.format(i + 1, runs))
-            client_file.write_text(original + '# bench edit {} {}\n'.format(time.time(), i))
-            figures['edit_then_tcp_s'].append(timed('make', 'tcp', env=project))
-            client_file.write_text(original)
-            timed('make', 'down', env=project)
-        for i in range(runs):
-            progress('lab speed: run {}/{}, warm make test'.format(i + 1, runs))
-            figures['warm_test_s'].append(timed('make', 'test'))
-    finally:
-        client_file.write_text(original)
-        subprocess.run(['make', 'down'], cwd=ROOT, env={**os.environ, **project}, capture_output=True)
-    result = {name: statistics.median(values) for name, values in figures.items()}
-    result['runs'] = runs
-    result['image_MB'] = {image: round(docker.from_env().images.get(image).attrs['Size'] / 1e6)
-                          for image in ('socket-lab/base', 'socket-lab/server', 'socket-lab/client', 'socket-lab/netcat')}
-    return result
-
-
-def machine(client):
-    compose = subprocess.run(['bash', '-c', 'docker compose version 2>/dev/null || docker-compose version --short'],
-                             capture_output=True, text=True).stdout.strip()
-    return {'cores': os.cpu_count(), 'kernel': platform.release(), 'docker_engine': client.version()['Version'],
-            'compose': compose, 'python': platform.python_version()}
+def machine(compose=None):
+    """What the figures were measured on (make speed adds the compose it used)."""
+    info = {'cores': os.cpu_count(), 'kernel': platform.release(),
+            'docker_engine': engine.client().version()['Version'], 'python': platform.python_version()}
+    if compose is not None:
+        info['compose'] = compose.name
+    return info
 
 
 def plot(sizes, reference, path, bulk):
+    import matplotlib
+    matplotlib.use('Agg')  # files only, no display
+    import matplotlib.pyplot as plt
     figure, axes = plt.subplots(figsize=(8, 4.5))
     xs = [int(size) for size in sizes]
     axes.plot(xs, [sizes[size]['bulk_MBps'] for size in sizes], marker='o', label="the lesson's server")
@@ -212,7 +179,7 @@ def plot(sizes, reference, path, bulk):
         figure.savefig(path.with_suffix(suffix))
 
 
-def report(table, runs, sizes, speed, info):
+def report(table, runs, sizes, info):
     lines = ['Echo servers (medians; in brackets: as a ratio to socat)',
              '  {:<8} {:>18} {:>18} {:>18} {:>18}'.format('server', 'RTT p50 (us)', 'RTT p99 (us)', 'connections/s', 'bulk (MB/s)')]
     for name, row in table.items():
@@ -225,11 +192,7 @@ def report(table, runs, sizes, speed, info):
     lines += ['', "Bulk throughput against the lesson server's receive size (MB/s)"]
     lines += ['  {:>10}  {}'.format(size, 'stalled' if row['bulk_MBps'] is None else '{:.1f}'.format(row['bulk_MBps']))
               for size, row in sizes.items()]
-    if speed:
-        lines += ['', 'The lab itself (seconds, medians of {} runs)'.format(speed['runs'])]
-        lines += ['  {:<18} {:.1f}'.format(name, speed[name]) for name in ('cold_lab_s', 'warm_lab_s', 'edit_then_tcp_s', 'warm_test_s')]
-        lines += ['  image sizes (MB): ' + ', '.join('{} {}'.format(k, v) for k, v in speed['image_MB'].items())]
-    lines += ['', 'Machine: {cores} cores, kernel {kernel}, Docker Engine {docker_engine}, compose {compose}'.format(**info)]
+    lines += ['', 'Machine: {cores} cores, kernel {kernel}, Docker Engine {docker_engine}'.format(**info)]
     return '\n'.join(lines)
 
 
@@ -238,51 +201,62 @@ def rounded(value, digits):
 
 
 def parse_command_line_arguments(args):
-    parser = argparse.ArgumentParser(prog='bench', description=__doc__.split('\n\n')[0])
+    parser = checked.OneLineParser(prog='make bench BENCH_ARGS=', description=__doc__.split('\n\n')[0])
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--rtt', type=int, default=2000, help='round trips over one connection')
     parser.add_argument('--connections', type=int, default=300, help='sequential connections')
     parser.add_argument('--bulk', type=int, default=8 << 20, help='bytes echoed in the bulk test')
     parser.add_argument('--recv-sizes', type=lambda text: [int(size) for size in text.split(',')], default=DEFAULT_SIZES)
-    parser.add_argument('--lab-runs', type=int, default=3)
-    parser.add_argument('--no-lab-speed', action='store_true', help="leave out the lab's own speed")
-    parser.add_argument('--results', type=Path, default=ROOT / 'results')
     flags = parser.parse_args(args)
-    if min(flags.rounds, flags.rtt, flags.connections, flags.bulk, *flags.recv_sizes) < 1:
-        parser.error('every count and size must be at least 1')
+    # Bounded: every count and size from 1 to a limit that keeps a run within minutes.
+    limits = {'rounds': 20, 'rtt': 100000, 'connections': 10000, 'bulk': 256 << 20}
+    for name, most in limits.items():
+        if not 1 <= getattr(flags, name) <= most:
+            parser.error('--{} must be from 1 to {}'.format(name, most))
+    if not all(1 <= size <= 1 << 24 for size in flags.recv_sizes):
+        parser.error('--recv-sizes must each be from 1 to 16777216')
     return flags
 
 
-if __name__ == '__main__':
-    flags = parse_command_line_arguments(sys.argv[1:])
-    client = docker.from_env()
-    out = flags.results / 'bench-{}'.format(time.strftime('%Y%m%d-%H%M%S'))
-    bench = Bench(client)
+def write_json(path, data):
+    """Written whole or not at all: what was measured so far is never half a file."""
+    temporary = path.with_name('.' + path.name + '.tmp')
+    temporary.write_text(json.dumps(data, indent=2) + '\n')
+    os.replace(temporary, path)
+
+
+def main(settings):
+    flags = parse_command_line_arguments(list(checked.arguments('BENCH_ARGS', os.environ.get('BENCH_ARGS', ''))))
+    out = settings.results / 'bench-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
+    out.mkdir(parents=True)
+    result = {'machine': machine(), 'config': vars(flags), 'servers': None, 'runs': None, 'recv_size': None}
+    write_json(out / 'bench.json', result)
+    bench = Bench(settings)
     try:
         for size in sorted(set(flags.recv_sizes) | {1024}):
             progress('starting the servers: the lesson with RECV_SIZE={}'.format(size))
-            bench.start(lesson(size), 'socket-lab/server', ['--port={}'.format(PORT)],
+            bench.start(lesson(size), bench.server_image, ['--port={}'.format(PORT)],
                         env={'LISTEN_ADDRESS': '0.0.0.0', 'RECV_SIZE': str(size)})
         for name, command in PEERS.items():
             progress('starting the servers: {}'.format(name))
             # socat and ncat fork a process per connection, and socat's lingers half a second after
             # the close: the lab's limit of 64 processes would stop them in the connection-rate test.
-            bench.start(name, 'socket-lab/base', command[1:], entrypoint=command[:1], pids_limit=1024)
+            bench.start(name, bench.server_image, command[1:], entrypoint=command[:1], pids_limit=1024)
         table, runs = echo_servers(bench, flags)
+        result.update(servers=table, runs=runs)
+        write_json(out / 'bench.json', result)
         sizes = receive_sizes(bench, flags)
+        result['recv_size'] = sizes
+        write_json(out / 'bench.json', result)
     except KeyboardInterrupt:
-        sys.exit('\nbench: stopped; what it started is removed')
+        print('\nbench: stopped; what it measured so far is in {}; what it started is removed'.format(out / 'bench.json'), file=sys.stderr)
+        return 130
     except RuntimeError as error:
-        sys.exit('\nbench: error: {}'.format(error))
+        print('\nbench: error: {}; what it measured so far is in {}'.format(error, out / 'bench.json'), file=sys.stderr)
+        return 1
     finally:
         bench.close()
-    speed = None if flags.no_lab_speed else lab_speed(flags.lab_runs)
     progress('')
-    info = machine(client)
-    result = {'machine': info, 'config': {k: str(v) if isinstance(v, Path) else v for k, v in vars(flags).items()},
-              'servers': table, 'runs': runs, 'recv_size': sizes, 'lab': speed}
-    out.mkdir(parents=True)
-    (out / 'bench.json').write_text(json.dumps(result, indent=2) + '\n')
     with open(out / 'servers.csv', 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['server', *FIGURES, *('{}_ratio_to_socat'.format(f) for f in FIGURES)])
@@ -293,5 +267,6 @@ if __name__ == '__main__':
         writer.writerow(['recv_size', 'bulk_MBps'])
         writer.writerows([size, rounded(row['bulk_MBps'], 2)] for size, row in sizes.items())
     plot({k: v for k, v in sizes.items() if k != 'socat'}, sizes['socat']['bulk_MBps'], out / 'recv_size', flags.bulk)
-    print(report(table, runs, sizes, speed, info))
+    print(report(table, runs, sizes, result['machine']))
     print('\nResults in {}: bench.json, servers.csv, recv_size.csv, recv_size.svg, recv_size.png'.format(out))
+    return 0

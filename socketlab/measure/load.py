@@ -1,6 +1,6 @@
 """The bench's workload, run in a container on the bench's network against one echo server at a time:
 
-    python3 load.py HOST PORT RTT_COUNT CONNECTIONS BULK_BYTES
+    python3 -c "$(cat load.py)" HOST PORT RTT_COUNT CONNECTIONS BULK_BYTES
 
 Prints one JSON object: round-trip latency of 'Hello, world' over one connection (p50, p99 in
 microseconds), sequential connect-send-receive-close rate (per second), and bulk echo throughput for

@@ -1,0 +1,198 @@
+"""python3 -m socketlab TARGET: what each make target runs (the Makefile is the table of them).
+
+Make's variables reach this process as environment variables; socketlab.settings checks every one
+before anything is started, built, written or removed. A bad value, a missing engine or a failed step
+ends with one line on stderr and a non-zero exit.
+"""
+import argparse
+import re
+import subprocess
+import sys
+
+from . import settings as checked
+from .settings import SettingError
+
+
+def _setup(args):
+    from .compose import choose
+    settings = checked.Settings.from_environment()
+    return settings, choose(settings.compose)
+
+
+def help_line(_):
+    """make help's last line: which compose the lab would use here."""
+    try:
+        settings, compose = _setup(None)
+        print('Compose: {} (COMPOSE=auto|v2|v1 chooses)'.format(compose.name))
+    except SettingError as error:
+        print('Compose: none usable here: {}'.format(error))
+    return 0
+
+
+def lab(_):
+    from . import lab
+    lab.up(*_setup(None))
+    return 0
+
+
+def images(_):
+    from . import images
+    settings, _compose = _setup(None)
+    images.ensure(settings)
+    return 0
+
+
+def base(_):
+    from . import images
+    images.base(_setup(None)[0], force=True)
+    return 0
+
+
+def tcp(_):
+    from . import client
+    return client.tcp(*_setup(None))
+
+
+def capture(_):
+    from . import client
+    settings, compose = _setup(None)
+    return client.tcp(checked.Settings(**{**settings.__dict__, 'capture': True}), compose)
+
+
+def udp(_):
+    from . import client
+    return client.udp(*_setup(None))
+
+
+def tcp_nc(_):
+    from . import client
+    return client.tcp_nc(*_setup(None))
+
+
+def server_nc(_):
+    from . import client
+    return client.server_nc(*_setup(None))
+
+
+def nc(_):
+    from . import netcat
+    return netcat.attach(_setup(None)[0])
+
+
+def status(_):
+    from . import lab
+    lab.status(*_setup(None))
+    return 0
+
+
+def logs(_):
+    from . import lab
+    lab.logs(_setup(None)[0])
+    return 0
+
+
+def down(_):
+    from . import lab
+    lab.down(*_setup(None))
+    return 0
+
+
+def clean(_):
+    from . import lab
+    lab.clean(*_setup(None))
+    return 0
+
+
+def impair(_):
+    import os
+    from .wire import impair
+    words = ['{}={}'.format(key.lower(), os.environ[key]) for key in ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY',
+                                                                        'REORDER', 'DUPLICATE', 'ON') if os.environ.get(key)]
+    if not any(w.split('=')[0] in ('loss', 'rate', 'delay', 'reorder', 'duplicate') for w in words):
+        raise SettingError('make impair: say what, e.g. make impair LOSS=30 or RATE=1mbit')
+    impairment = impair.Impairment.parse(' '.join(words))
+    print(impair.set_(*_setup(None), impairment))
+    return 0
+
+
+def heal(_):
+    from .wire import impair
+    print(impair.heal(*_setup(None)))
+    return 0
+
+
+def exchange(_):
+    import os
+    from . import exchanges, sweep
+    name = os.environ.get('NAME', '')
+    if name and not re.fullmatch(r'[a-z0-9][a-z0-9-]*', name):
+        raise SettingError('bad NAME {!r}: give an exchange name (make exchange lists them)'.format(name))
+    settings, compose = _setup(None)
+    run = sweep.new_run()
+    try:
+        return exchanges.replay(compose, settings, name, run)
+    finally:
+        if name:
+            sweep.sweep(run)
+
+
+def test(args):
+    """make test: the suite (pytest, on pytest-xdist's workers), then a sweep of what this run made."""
+    import os
+    from . import images, sweep
+    settings, compose = _setup(None)
+    images.ensure(settings)
+    run = sweep.new_run()
+    env = {**os.environ, 'TESTCONTAINERS_RYUK_DISABLED': 'true', 'SOCKET_LAB_RUN': run}
+    workers = os.environ.get('TEST_WORKERS') or '3'
+    checked.port('TEST_WORKERS', workers)
+    extra = checked.arguments('PYTEST_ARGS', os.environ.get('PYTEST_ARGS', ''))
+    try:
+        return subprocess.run([sys.executable, '-m', 'pytest', '-n', workers, *extra], env=env).returncode
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sweep.sweep(run)
+
+
+def bench(_):
+    from .measure import bench
+    return bench.main(_setup(None)[0])
+
+
+def speed(_):
+    from .measure import speed
+    return speed.main(*_setup(None))
+
+
+def loss_table(_):
+    from .measure import loss_table
+    return loss_table.main(*_setup(None))
+
+
+TARGETS = {name.replace('_', '-'): function for name, function in list(globals().items())
+           if callable(function) and function.__module__ == __name__ and name not in ('main',) and not name.startswith('_')}
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog='python3 -m socketlab', description=__doc__.split('\n\n')[0])
+    parser.add_argument('target', choices=sorted(TARGETS))
+    args = parser.parse_args(argv)
+    from . import engine, health
+    from .compose import ComposeMissing
+    try:
+        return TARGETS[args.target](args) or 0
+    except (SettingError, ComposeMissing) as error:
+        print(error, file=sys.stderr)
+        return 2
+    except (engine.EngineMissing, health.NotYet, RuntimeError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as error:
+        return error.returncode or 1  # compose said why, above
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,68 @@
+"""The Docker Engine, through the docker SDK: the lab's containers (found by compose's own labels),
+its images, and the labels that say which run made something."""
+import functools
+import sys
+
+PROJECT_LABEL = 'com.docker.compose.project'
+SERVICE_LABEL = 'com.docker.compose.service'
+ONEOFF_LABEL = 'com.docker.compose.oneoff'
+# Every container and network a run (make test, make exchange, make bench) makes carries this label
+# with the run's id, so that the run removes what it made and nothing else (socketlab.sweep).
+RUN_LABEL = 'socket-lab.run'
+
+
+class EngineMissing(RuntimeError):
+    pass
+
+
+@functools.cache
+def client():
+    import docker  # imported when needed: a few hundredths of a second that `make help` need not pay
+    try:
+        engine = docker.from_env()
+        engine.ping()
+    except docker.errors.DockerException as error:
+        raise EngineMissing('Docker Engine is not reachable: start it (docker info says why): {}'.format(error)) from None
+    return engine
+
+
+def errors():
+    import docker.errors
+    return docker.errors
+
+
+def containers(project, service=None, all=False, oneoff=False):
+    """The project's containers (of one service), as compose labels them; one-off runs left out unless asked."""
+    labels = ['{}={}'.format(PROJECT_LABEL, project)]
+    if service:
+        labels.append('{}={}'.format(SERVICE_LABEL, service))
+    found = client().containers.list(all=all, filters={'label': labels})
+    return [c for c in found if oneoff or c.labels.get(ONEOFF_LABEL, 'False') != 'True']
+
+
+def service_container(project, service, all=False):
+    """The one container of a lab service (server, netcat), or None."""
+    found = containers(project, service, all=all)
+    return found[0] if found else None
+
+
+def address(container, network=None):
+    """The container's address on its (only, or the named) network."""
+    networks = container.attrs['NetworkSettings']['Networks']
+    if network:
+        return networks[network]['IPAddress']
+    return next(iter(networks.values()))['IPAddress'] if networks else ''
+
+
+def image_exists(name):
+    try:
+        client().images.get(name)
+        return True
+    except errors().ImageNotFound:
+        return False
+
+
+def fail(message):
+    """One line on stderr and exit 1: how every operation reports what stopped it."""
+    print(message, file=sys.stderr)
+    raise SystemExit(1)

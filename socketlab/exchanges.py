@@ -1,0 +1,250 @@
+"""The lessons' exchanges as data (tests/exchanges.yaml), played on a bridge network of their own:
+the test suite runs each as a test, `make exchange NAME=...` replays one for a person.
+
+Each role is a container of a compose service, as compose itself describes it (`compose config`,
+its normalised model: image, user, read-only root, capabilities, limits, mounts, healthcheck), started
+with testcontainers on a fresh network (`Network()`), waited for with its wait strategies, and typed
+into through its terminal (pexpect over the attach socket), as a person would.
+"""
+import re
+import sys
+
+import pexpect.fdpexpect
+import yaml
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+from . import engine, health
+from .paths import CATALOGUE
+from .topology import container_options, normalised_services
+
+PORT_PLACEHOLDER = '{ephemeral_port}'
+# kind -> (compose service, network alias)
+KINDS = {'server': ('server', 'server'), 'netcat': ('netcat', 'netcat'), 'nc-client': ('netcat', None),
+         'client': ('client', None)}
+
+
+def load_catalogue(path=CATALOGUE):
+    return {e['name']: e for e in yaml.safe_load(path.read_text())['exchanges']}
+
+
+def output_lines(text):
+    """Output as lines; a terminal's \\r\\n counts as \\n."""
+    text = text.replace('\r\n', '\n')
+    return text.split('\n')[:-1] if text.endswith('\n') else ([text] if text else [])
+
+
+def line_pattern(expected, values):
+    parts = expected.split(PORT_PLACEHOLDER)
+    return re.compile(r'(\d{1,5})'.join(re.escape(part.format(**values)) for part in parts))
+
+
+def render(expected_lines, actual_lines, values):
+    """The expected lines with placeholders filled. A line that matches its actual line (the ephemeral
+    port being any number) is given as that actual line, so a failing diff shows only what differs."""
+    rendered = []
+    for i, expected in enumerate(expected_lines):
+        actual = actual_lines[i] if i < len(actual_lines) else None
+        if actual is not None and line_pattern(expected, values).fullmatch(actual):
+            rendered.append(actual)
+        else:
+            rendered.append(expected.replace(PORT_PLACEHOLDER, '<port>').format(**values))
+    return rendered
+
+
+class Terminal:
+    """What a person sees in a container's terminal (its attach stream) and what they type into it."""
+
+    def __init__(self, container):
+        self._socket = container.attach_socket(params={'stdin': 1, 'stdout': 1, 'stderr': 1, 'stream': 1})
+        self._raw = getattr(self._socket, '_sock', self._socket)  # the docker SDK wraps the socket for HTTP
+        self.session = pexpect.fdpexpect.fdspawn(self._raw.fileno(), encoding='utf-8', codec_errors='replace',
+                                                 timeout=health.WAIT)
+        self._seen = ''
+        self.closed = False
+
+    def _read(self, timeout):
+        try:
+            self._seen += self.session.read_nonblocking(65536, timeout=timeout)
+            return True
+        except pexpect.TIMEOUT:
+            return False
+        except pexpect.EOF:
+            self.closed = True
+            return False
+
+    @property
+    def text(self):
+        """All it has shown so far (a terminal's \\r\\n as \\n), read without waiting."""
+        while not self.closed and self._read(0):
+            pass
+        return self._seen.replace('\r\n', '\n')
+
+    def wait_for(self, text):
+        """Until the terminal shows `text` (bounded); what it shows is in the error otherwise."""
+        def shown():
+            if text in self.text:
+                return True
+            assert not self.closed, 'the terminal closed before showing {!r}; it shows {!r}'.format(text, self.text)
+            self._read(health.POLL)
+        health.eventually(shown, what='{!r} did not show; the terminal shows {!r}'.format(text, self.text))
+
+    def type(self, text):
+        self.session.send(text)
+
+    def close(self):
+        try:
+            self._socket.close()
+        except OSError:
+            pass
+
+
+class Role:
+    def __init__(self, name, spec, container, terminal=None):
+        self.name, self.spec, self.container, self.terminal = name, spec, container, terminal
+        self.ip = None
+
+    @property
+    def docker(self):
+        return self.container.get_wrapped_container()
+
+    def stdout(self):
+        if self.terminal is not None:
+            return self.terminal.text
+        return self.docker.logs(stdout=True, stderr=False).decode('utf-8', 'replace')
+
+    def stderr(self):
+        return '' if self.terminal is not None else self.docker.logs(stdout=False, stderr=True).decode('utf-8', 'replace')
+
+    def wait_exit(self, timeout=health.WAIT):
+        return self.docker.wait(timeout=timeout)['StatusCode']
+
+
+class Lab:
+    """A fresh user-defined bridge network and the roles started on it, all labelled with the run."""
+
+    def __init__(self, compose, settings, run):
+        self.compose, self.settings, self.run = compose, settings, run
+        self.labels = {engine.RUN_LABEL: run}
+        self.network = Network(docker_network_kw={'labels': self.labels, 'driver': 'bridge'})
+        self.network.create()
+        self.roles = {}
+
+    def start(self, name, spec):
+        kind = spec['kind']
+        service_name, alias = KINDS[kind]
+        service = normalised_services(self.compose, self.settings)[service_name]
+        options, tmpfs = container_options(service)
+        # compose.yaml's environment as compose resolved it with the lab's defaults; the catalogue says what differs.
+        env = {k: str(v) for k, v in (service.get('environment') or {}).items()}
+        command = list(spec.get('args', service.get('command') or []))
+        if kind == 'netcat':
+            env.update(NC_FLAVOR=spec.get('flavor', 'openbsd'), NC_MODE=spec.get('mode', 'udp'))
+        if kind == 'nc-client':
+            options['entrypoint'] = ['nc.openbsd']
+            command = ['-N', 'server', str(spec.get('port', env['NC_PORT']))]
+        if 'entrypoint' in spec:  # a test's own program in a role's image (tests/test_robustness.py)
+            options['entrypoint'] = spec['entrypoint']
+        env.update({k: str(v) for k, v in (spec.get('env') or {}).items()})
+        container = DockerContainer(service['image'], env=env, command=command, network=self.network,
+                                    **{**options, 'labels': {**(service.get('labels') or {}), **self.labels}})
+        container.tmpfs.update(tmpfs)
+        if alias:
+            container.with_network_aliases(alias)
+        if kind == 'server':
+            # Ready when it printed its start line (it prints it once listening), or when it stopped.
+            container.waiting_for(LogMessageWaitStrategy(re.compile('Starting server on|ServerPython: error'))
+                                  .with_startup_timeout(int(health.WAIT)).with_poll_interval(health.POLL))
+        container.start()
+        terminal = Terminal(container.get_wrapped_container()) if options.get('tty') else None
+        role = self.roles[name] = Role(name, spec, container, terminal)
+        role.docker.reload()
+        role.ip = engine.address(role.docker, self.network.name)
+        if kind == 'netcat':
+            health.wait_healthy(role.docker)
+        return role
+
+    def values(self):
+        return {name + '_ip': role.ip for name, role in self.roles.items()}
+
+    def close(self):
+        for role in self.roles.values():
+            if role.terminal:
+                role.terminal.close()
+            try:
+                role.docker.remove(force=True)
+            except engine.errors().NotFound:
+                pass
+        self.network.remove()
+
+
+def play(exchange, lab):
+    """Plays an exchange's steps on a lab; raises on a step that does not happen."""
+    for step in exchange['steps']:
+        if 'start' in step:
+            name = step['start']
+            lab.start(name, exchange['roles'][name])
+        elif 'type' in step:
+            typing = step['type']
+            terminal = lab.roles[typing['into']].terminal
+            if typing.get('after'):
+                terminal.wait_for(typing['after'])
+            terminal.type(typing['text'])
+        elif 'exit' in step:
+            role = lab.roles[step['exit']['of']]
+            code = role.wait_exit()
+            if code != step['exit']['code']:
+                raise AssertionError('{} exited with {}, not {}: stdout {!r}, stderr {!r}'.format(
+                    role.name, code, step['exit']['code'], role.stdout(), role.stderr()))
+        else:
+            raise ValueError('unknown step {!r}'.format(step))
+
+
+def transcripts(exchange, lab, settle=5.0):
+    """Each expected stream as (actual lines, expected lines rendered). Output still on its way (docker's
+    log copier, the attach stream) is waited for, at most `settle` seconds."""
+    values = lab.values()
+
+    def read():
+        result = {}
+        for key, expected in exchange['expect'].items():
+            role = lab.roles[key.removesuffix('_stderr')]
+            actual = output_lines(role.stderr() if key.endswith('_stderr') else role.stdout())
+            result[key] = (actual, render(expected, actual, values))
+        return result
+    try:
+        return health.eventually(lambda: (lambda r: r if all(a == e for a, e in r.values()) else None)(read()), settle)
+    except health.NotYet:
+        return read()
+
+
+def replay(compose, settings, name, run):
+    """make exchange NAME=...: plays one exchange and prints each role's transcript beside the catalogue."""
+    catalogue = load_catalogue()
+    if name not in catalogue:
+        out = []
+        if name:
+            out.append('unknown exchange {!r}: make exchange NAME=<name>, one of:'.format(name))
+        else:
+            out.append('make exchange NAME=<name> replays one exchange of tests/exchanges.yaml:')
+        out += ['  {:32} {}'.format(n, e['stage']) for n, e in catalogue.items()]
+        print('\n'.join(out), file=sys.stderr if name else sys.stdout)
+        return 2 if name else 0
+    exchange = catalogue[name]
+    print('# {}: {}'.format(exchange['name'], exchange['stage']))
+    lab = Lab(compose, settings, run)
+    try:
+        play(exchange, lab)
+        ok = True
+        for key, (actual, expected) in transcripts(exchange, lab).items():
+            print('\n--- {} ---'.format(key))
+            print('\n'.join(actual)) if actual else None
+            if actual != expected:
+                ok = False
+                print('!!! expected:')
+                print('\n'.join(expected))
+        print('\n{}'.format('as the lesson shows' if ok else 'DIFFERS from the catalogue'))
+        return 0 if ok else 1
+    finally:
+        lab.close()

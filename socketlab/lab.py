@@ -1,0 +1,155 @@
+"""The lab itself: bring it up (server and nc, healthy), keep the server running what the learner
+wrote, say what runs, show the logs, take it down."""
+import hashlib
+import json
+import shutil
+import sys
+
+from . import engine, health, images, netcat
+from .paths import ROOT, state_dir
+from .wire import impair
+
+SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
+# A server that listens only here is unreachable from the other containers (the learner's likeliest mistake).
+LOOPBACK = ('127.', 'localhost', '::1')
+
+
+def _server_record(settings):
+    return state_dir(settings.project) / 'server.json'
+
+
+def _wanted(settings):
+    """What the running server must match: its settings and the file it started from."""
+    return {'settings': settings.compose_environment(), 'publish': settings.publish,
+            'compose': hashlib.sha256((ROOT / 'compose.yaml').read_bytes()).hexdigest(),
+            'source': hashlib.sha256(SERVER_FILE.read_bytes()).hexdigest()}
+
+
+def _record_server(settings, container):
+    path = _server_record(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({'container': container.id, **_wanted(settings)}))
+
+
+def _healthy_or_explain(container):
+    """Waits until the server listens where the others reach it; else says why, with its own lines."""
+    try:
+        health.wait_healthy(container)
+    except health.StoppedError:
+        logs = container.logs().decode(errors='replace').rstrip()
+        engine.fail('the server stopped; what it printed:\n{}'.format(logs or '(nothing)'))
+    except health.NotYet:
+        listening = container.exec_run(['ss', '-Hltn']).output.decode(errors='replace').split()
+        local = [word for word in listening if word.startswith(LOOPBACK)]
+        if local:
+            engine.fail('the server listens on {} only, inside its own container: the other containers cannot '
+                        'reach it. Bind 0.0.0.0 (LISTEN_ADDRESS) or its service name, not localhost.'.format(local[0]))
+        engine.fail('the server is not listening on its port after {:g} s: make logs shows what it printed'.format(health.WAIT))
+
+
+def server(settings, compose):
+    """The server, running the learner's current file with the current settings and healthy.
+    Quick when it already is (no compose call): only an edit or a changed setting restarts it."""
+    container = engine.service_container(settings.project, 'server')
+    try:
+        recorded = json.loads(_server_record(settings).read_text())
+    except (OSError, ValueError):
+        recorded = {}
+    wanted = _wanted(settings)
+    if container is not None and recorded.get('container') == container.id:
+        if {k: recorded.get(k) for k in wanted} == wanted:
+            _healthy_or_explain(container)
+            return container
+        if {k: v for k, v in recorded.items() if k != 'source'} == {'container': container.id, **{k: v for k, v in wanted.items() if k != 'source'}}:
+            container.restart(timeout=5)  # only the file changed: start the program again on it
+            container.reload()
+            _healthy_or_explain(container)
+            _record_server(settings, container)
+            return container
+    images.ensure(settings, 'server')
+    compose.run(settings, 'up', '-d', '--no-deps', 'server')
+    container = engine.service_container(settings.project, 'server')
+    if container is None:
+        engine.fail('the server did not start: make logs shows why')
+    _healthy_or_explain(container)
+    _record_server(settings, container)
+    impair.sync(settings, compose)
+    return container
+
+
+def up(settings, compose):
+    """make lab: images, then server and nc up and healthy, impairments applied; one line each."""
+    images.ensure(settings)
+    compose.run(settings, 'up', '-d', '--remove-orphans', 'server', 'netcat')
+    server(settings, compose)
+    netcat.fresh(settings, compose)
+    impair.sync(settings, compose)
+    for line in lines(settings):
+        print(line)
+    print()
+    for line in impair.wanted_lines(settings):
+        print('Impairment on ' + line)
+    port = settings.server_port
+    if settings.publish:
+        print('Published on 127.0.0.1 only: TCP {0} (server); UDP {0} (nc). Give PUBLISH=1 to every make '
+              'command (or export it) to keep them.'.format(port))
+    print('The lab is up: server (python3 ServerPython.py, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
+        port, settings.nc_flavor, port))
+    print('Next:')
+    print("  make tcp     the lesson's TCP client against the server")
+    print('  make udp     the UDP client against nc; then in another terminal')
+    print("  make nc      see 'Hello, world', type a reply + Enter (detach: Ctrl-P Ctrl-Q)")
+    print('  make down    stop it all')
+
+
+def lines(settings):
+    """One line per lab service: its container, its address on the lab network, what it runs."""
+    out = []
+    for service in ('server', 'netcat'):
+        container = engine.service_container(settings.project, service)
+        if container is None:
+            out.append('  {:<7} not running'.format(service))
+            continue
+        if service == 'server':
+            what = 'python3 ServerPython.py ' + ' '.join(container.attrs['Config']['Cmd'] or [])
+        else:
+            what = netcat.command(container)
+        out.append('  {:<7} {}  {}  {}'.format(service, container.name, engine.address(container), what.strip()))
+    return out
+
+
+def status(settings, compose):
+    for line in lines(settings):
+        print(line)
+    for line in impair.show(settings, compose):
+        print(line)
+    print('compose: ' + compose.name)
+
+
+def logs(settings):
+    """The server's output so far, and what nc has received (docker logs holds back nc's partial line)."""
+    for service in ('server', 'netcat'):
+        container = engine.service_container(settings.project, service, all=True)
+        if container is None:
+            print('{}: not running'.format(service))
+        elif service == 'server':
+            print('--- server ({}) ---'.format(container.name))
+            sys.stdout.write(container.logs().decode(errors='replace'))
+        else:
+            print('--- what nc received ({}) ---'.format(container.name))
+            print(netcat.received(container) or '(nothing yet)')
+
+
+def down(settings, compose):
+    compose.run(settings, '--profile', 'client', '--profile', 'tools', 'down', '--remove-orphans', '--timeout', '5')
+    shutil.rmtree(state_dir(settings.project), ignore_errors=True)
+    print('The lab is down: its containers and network are removed (images stay: make clean removes them).')
+
+
+def clean(settings, compose):
+    down(settings, compose)
+    for name in (*images.PROGRAMS, 'base', 'base-dockerfile'):
+        try:
+            engine.client().images.remove(settings.image(name), force=True)
+        except engine.errors().ImageNotFound:
+            pass

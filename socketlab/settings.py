@@ -1,0 +1,153 @@
+"""Every value a user can type (make variables, the environment), checked against what it may be
+before it reaches compose, a container, a helper or a path. A bad one raises SettingError, whose
+text is the one line the user sees; nothing has been changed by then.
+
+Values travel on as argv lists and as compose's environment, never spliced into a shell string.
+"""
+import argparse
+import os
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from .paths import ROOT
+
+
+class SettingError(ValueError):
+    """A value the lab refuses; str() is the one line to show."""
+
+
+def port(name, text):
+    """A TCP/UDP port: decimal 1-65535, no sign, no leading zero (010 is not read as 8 or 10)."""
+    if not re.fullmatch(r'[1-9][0-9]{0,4}', text) or int(text) > 65535:
+        raise SettingError('bad {} {!r}: give a number from 1 to 65535'.format(name, text))
+    return int(text)
+
+
+def choice(name, text, allowed):
+    if text not in allowed:
+        raise SettingError('bad {} {!r}: give {}'.format(name, text, _or(allowed)))
+    return text
+
+
+def switch(name, text):
+    """An on/off variable: empty or 0 is off, 1 is on; nothing else."""
+    return choice(name, text, ('', '0', '1')) == '1'
+
+
+def project(name, text):
+    """A compose project name, as compose itself allows it (lower case, digits, - and _), so that no
+    two spellings name the same lab and no value becomes a path outside .lab/."""
+    if not re.fullmatch(r'[a-z0-9][a-z0-9_-]{0,62}', text):
+        raise SettingError('bad {} {!r}: give lower-case letters, digits, - and _ (e.g. socket-lab-2)'.format(name, text))
+    return text
+
+
+def image_name(name, text):
+    """An image reference (repository[:tag]), as docker spells it."""
+    if not re.fullmatch(r'[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?', text):
+        raise SettingError('bad {} {!r}: give an image name like python:3.12-slim'.format(name, text))
+    return text
+
+
+def seconds(name, text, most=86400):
+    """A positive number of seconds, at most `most` (inf, nan and 1e10 are refused)."""
+    if not re.fullmatch(r'(?:0|[1-9][0-9]{0,5})(?:\.[0-9]{1,3})?', text) or not 0 < float(text) <= most:
+        raise SettingError('bad {} {!r}: give a number of seconds from 0.001 to {}'.format(name, text, most))
+    return text
+
+
+def inside_project(name, text):
+    """A folder inside the project (results/ by default): never outside it, plain characters only."""
+    if not re.fullmatch(r'[A-Za-z0-9_.][A-Za-z0-9_./-]*', text) or '..' in text.split('/'):
+        raise SettingError('bad {} {!r}: give a folder inside the project, e.g. results'.format(name, text))
+    path = (ROOT / text).resolve()
+    if path == ROOT or ROOT not in path.parents:
+        raise SettingError('bad {} {!r}: give a folder inside the project, e.g. results'.format(name, text))
+    return path
+
+
+def arguments(name, text):
+    """More flags for a program (ARGS): split as a shell would split words, never run by one."""
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        raise SettingError('bad {} {!r}: {}'.format(name, text, error)) from None
+    for word in words:
+        if any(ord(c) < 32 for c in word):
+            raise SettingError('bad {} {!r}: no control characters'.format(name, text))
+    return tuple(words)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse for the lab's own flags (BENCH_ARGS, SPEED_ARGS): a bad one is a SettingError, one line."""
+
+    def error(self, message):
+        raise SettingError('{}: {}'.format(self.prog, message))
+
+
+def _or(allowed):
+    shown = [repr(a) if a == '' else a for a in allowed]
+    return ', '.join(shown[:-1]) + ' or ' + shown[-1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The lab's settings, as make passes them (its variables reach us as environment variables)."""
+    server_port: int = 12345
+    nc_flavor: str = 'openbsd'
+    base_from: str = 'auto'
+    python_image: str = 'python:3.12-slim'
+    publish: bool = False
+    project: str = 'socket-lab'
+    images: str = 'socket-lab'
+    capture: bool = False
+    results: Path = ROOT / 'results'
+    args: tuple = ()
+    compose: str = 'auto'
+    idle_timeout: str = '300'
+    server_impair: str = ''
+    netcat_impair: str = ''
+
+    @classmethod
+    def from_environment(cls, env=None):
+        env = os.environ if env is None else env
+
+        def get(name, check, *more):
+            text = env.get(name, '')
+            return check(name, text, *more) if text != '' or check in (switch, arguments) else None
+
+        values = dict(
+            server_port=get('SERVER_PORT', port),
+            nc_flavor=get('NC_FLAVOR', choice, ('openbsd', 'traditional', 'ncat')),
+            base_from=get('BASE_FROM', choice, ('auto', 'python', 'debian')),
+            python_image=get('PYTHON_IMAGE', image_name),
+            publish=get('PUBLISH', switch),
+            project=get('LAB_PROJECT', project),
+            images=get('LAB_IMAGES', project),
+            capture=get('CAPTURE', switch),
+            results=get('RESULTS', inside_project),
+            args=get('ARGS', arguments),
+            compose=get('COMPOSE', choice, ('auto', 'v2', 'v1')),
+            idle_timeout=get('IDLE_TIMEOUT', seconds),
+        )
+        # Declared impairments are checked where they are read (wire.impair), before anything applies them.
+        for name in ('SERVER_IMPAIR', 'NETCAT_IMPAIR'):
+            if env.get(name):
+                from .wire.impair import Impairment
+                Impairment.parse(env[name], setting=name)
+                values[name.lower()] = env[name]
+        return cls(**{k: v for k, v in values.items() if v is not None})
+
+    def compose_environment(self, **more):
+        """What compose.yaml interpolates, from checked values only: the user's raw environment never
+        reaches compose for these names."""
+        return {
+            'SERVER_PORT': str(self.server_port), 'NC_FLAVOR': self.nc_flavor, 'NC_MODE': 'udp',
+            'IDLE_TIMEOUT': self.idle_timeout, 'SERVER_IMPAIR': self.server_impair,
+            'NETCAT_IMPAIR': self.netcat_impair, 'LAB_IMAGES': self.images, **more,
+        }
+
+    def image(self, program):
+        return '{}/{}'.format(self.images, program)

@@ -1,0 +1,70 @@
+"""compose.yaml's services as compose itself resolves them (`compose config`: defaults filled in,
+units normalised), and as options for a container the lab starts itself from one of them (a role of
+an exchange, a bench server): the same image, user, read-only root, capabilities, limits, mounts
+and logs as compose would give it.
+"""
+import functools
+import re
+import subprocess
+
+import yaml
+
+# The keys of compose's normalised service model a role uses, and those it leaves to the lab on purpose
+# (a role joins the exchange's own network, is never built or published here). Any other key stops
+# the run: nothing compose.yaml says is silently dropped.
+USED = {'image', 'user', 'read_only', 'tmpfs', 'cap_drop', 'cap_add', 'security_opt', 'mem_limit', 'pids_limit',
+        'cpus', 'init', 'stdin_open', 'tty', 'environment', 'healthcheck', 'labels', 'logging', 'volumes',
+        'command', 'entrypoint'}
+LEFT_TO_THE_LAB = {'build', 'networks', 'profiles', 'depends_on', 'network_mode', 'ports'}
+
+
+
+@functools.cache
+def normalised_services(compose, settings):
+    """compose.yaml's services as compose itself resolves them (defaults filled in, units normalised)."""
+    argv = compose.command(settings, '--profile', 'client', '--profile', 'tools', 'config',
+                           *([] if compose.v1 else ['--format', 'json']))
+    done = subprocess.run(argv, env=compose.environment(settings), capture_output=True, text=True, check=True)
+    return yaml.safe_load(done.stdout)['services']
+
+
+def container_options(service):
+    """A normalised compose service as testcontainers/docker SDK options; refuses keys it does not know."""
+    unknown = set(service) - USED - LEFT_TO_THE_LAB
+    if unknown:
+        raise ValueError('compose.yaml uses {} that socketlab.topology does not carry to a container: add it there'.format(sorted(unknown)))
+    tmpfs = dict(entry.partition(':')[::2] for entry in service.get('tmpfs', []))
+    mounts = [{'source': v['source'], 'target': v['target'], 'type': v['type'], 'read_only': v.get('read_only', False)}
+              for v in service.get('volumes', [])]
+    logging = service.get('logging') or {}
+    options = dict(
+        user=service.get('user'), read_only=service.get('read_only', False), cap_drop=service.get('cap_drop'),
+        cap_add=service.get('cap_add'), security_opt=service.get('security_opt'),
+        mem_limit=int(service['mem_limit']) if service.get('mem_limit') else None, pids_limit=service.get('pids_limit'),
+        nano_cpus=int(float(service['cpus']) * 1e9) if service.get('cpus') else None, init=service.get('init', False),
+        stdin_open=service.get('stdin_open', False), tty=service.get('tty', False),
+        mounts=[_mount(m) for m in mounts], entrypoint=service.get('entrypoint'),
+    )
+    if service.get('healthcheck'):
+        check = service['healthcheck']
+        options['healthcheck'] = {'test': check['test'], 'retries': check.get('retries', 3),
+                                  **{key: duration(check[key]) for key in ('interval', 'timeout') if key in check}}
+    if logging:
+        options['log_config'] = {'Type': logging.get('driver', 'json-file'), 'Config': logging.get('options', {})}
+    return {k: v for k, v in options.items() if v is not None}, tmpfs
+
+
+def duration(text):
+    """A compose duration ("1s", "500ms", "1m30s") in nanoseconds, as the Engine wants it."""
+    units = {'h': 3600e9, 'm': 60e9, 's': 1e9, 'ms': 1e6, 'us': 1e3, 'ns': 1}
+    parts = re.findall(r'([0-9.]+)(h|ms|m|s|us|ns)', str(text))
+    if not parts or ''.join(n + u for n, u in parts) != str(text):
+        raise ValueError('compose duration {!r} not understood'.format(text))
+    return int(sum(float(number) * units[unit] for number, unit in parts))
+
+
+def _mount(spec):
+    from docker.types import Mount
+    return Mount(spec['target'], spec['source'], type=spec['type'], read_only=spec['read_only'])
+
+

@@ -1,0 +1,87 @@
+"""Records one exchange: tcpdump in a capture sidecar (compose service capture-SERVICE, NET_RAW) in the
+server's or nc's network namespace, then the ladder diagram of what it saw (make capture, CAPTURE=1).
+
+The sidecar runs detached (a terminal resize or Ctrl-C cannot cut it short) under a name of this run's
+own, and writes to its own /tmp; the pcap is copied out by this process, so RESULTS/NAME-TIME.pcap
+and .svg belong to the user who ran make, never to root.
+"""
+import os
+import sys
+import time
+import uuid
+
+from .. import engine, health
+from ..paths import ROOT
+from . import ladder
+
+
+def _results_file(settings, name, suffix):
+    """RESULTS/NAME-TIME-ID.SUFFIX: a new name each time, so no run overwrites another's."""
+    settings.results.mkdir(parents=True, exist_ok=True)
+    return settings.results / '{}-{}-{}{}'.format(name, time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4], suffix)
+
+
+def _write(path, data):
+    """Written whole or not at all (a temporary file renamed into place)."""
+    temporary = path.with_name('.' + path.name + '.tmp')
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def around(settings, compose, service, name, exchange):
+    """Runs exchange() with SERVICE's namespace recorded; prints the ladder; returns exchange()'s status."""
+    sidecar = '{}-capture-{}-{}'.format(settings.project, service, uuid.uuid4().hex[:6])
+    port = str(settings.server_port)
+    compose.run(settings, 'run', '-d', '--rm', '--no-deps', '--name', sidecar, 'capture-' + service,
+                '-i', 'eth0', '-U', '-w', '-', 'port ' + port)
+    container = engine.client().containers.get(sidecar)
+    try:
+        def listening():
+            container.reload()
+            if container.status != 'running':
+                raise health.StoppedError(container)
+            return b'listening on' in container.logs()
+        try:
+            health.eventually(listening, what='tcpdump did not start')
+        except (health.NotYet, health.StoppedError) as error:
+            engine.fail('capture: {}: {}'.format(error, container.logs().decode(errors='replace').strip()))
+        status = exchange()
+
+        def pcap():
+            return container.exec_run(['cat', '/tmp/capture.pcap']).output
+        # The last packets (a TCP close's last ACK, the UDP reply) may still be on their way: wait for
+        # them a little (after a loss they may never come).
+        try:
+            data = health.eventually(lambda: _complete(pcap(), settings.server_port), timeout=3)
+        except health.NotYet:
+            data = pcap()
+    finally:
+        try:
+            container.remove(force=True)
+        except engine.errors().NotFound:
+            pass
+    path = _results_file(settings, name, '.pcap')
+    _write(path, data)
+    shown = path.relative_to(ROOT)  # RESULTS is inside the project (socketlab.settings)
+    print('\nCaptured in {}\'s network namespace: {}'.format(service, shown))
+    try:
+        packets = ladder.read_packets(path, settings.server_port)
+    except Exception as error:  # a capture cut short: say so, keep the exchange's own status
+        print('ladder: cannot read {}: {}'.format(shown, error), file=sys.stderr)
+        return status
+    if packets:
+        print(ladder.text_ladder(packets, 'nc' if service == 'netcat' else 'server'))
+        svg = path.with_suffix('.svg')
+        _write(svg, ladder.svg_ladder(packets, 'nc' if service == 'netcat' else 'server',
+                                      '{} ({} packets)'.format(path.name, len(packets))).encode())
+        print('\nLadder diagram written to {} (open it in a browser)'.format(shown.with_suffix('.svg')))
+    return status
+
+
+def _complete(data, port):
+    """The pcap bytes once they hold the whole exchange, else None."""
+    import io
+    try:
+        return data if ladder.complete(ladder.read_packets(io.BytesIO(data), port)) else None
+    except Exception:
+        return None  # the last packet is only partly written yet
