@@ -1,0 +1,94 @@
+"""The learner's edit-run loop, on a copy of the project (the project's own files are never edited):
+an edit reaches the next `make tcp` with no image build; an edited server is restarted on its new file.
+And `make speed`, which measures that loop, in a tiny configuration: its figures, and what it leaves."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from socketlab import engine
+from socketlab.measure.speed import Copy
+from socketlab.paths import ROOT
+from socketlab.settings import Settings
+from makeplay import person_env
+
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('edit-loop')]
+
+
+def make(copy, *targets):
+    return subprocess.run(['make', *targets, 'COMPOSE=v2'], cwd=copy.folder, env=copy.env, capture_output=True, text=True)
+
+
+def replace(copy, path, old, new):
+    path = os.path.join(copy.folder, path)
+    text = open(path).read()
+    assert old in text
+    with open(path, 'w') as f:
+        f.write(text.replace(old, new))
+
+
+@pytest.fixture(scope='module')
+def copy():
+    copy = Copy(Settings.from_environment({}))
+    copy.seed_base()
+    done = make(copy, 'lab')
+    copy.images_after_lab = {name: engine.client().images.get('{}/{}'.format(copy.images, name)).id
+                             for name in ('server', 'client', 'netcat')}
+    copy.lab = done
+    yield copy
+    copy.close()
+
+
+def test_an_edited_client_runs_as_saved_with_no_build(copy):
+    assert copy.lab.returncode == 0, copy.lab.stderr
+    replace(copy, 'client/ClientPython.py', "print('Starting client...')", "print('Starting my client...')")
+    done = make(copy, 'tcp')
+    assert (done.returncode, done.stdout) == (0, "Starting my client...\nReceived: b'Hello, world'\n"), done.stderr
+    assert engine.client().images.get(copy.images + '/client').id == copy.images_after_lab['client']
+
+
+def test_an_edited_server_is_restarted_on_its_new_file(copy):
+    replace(copy, 'server/ServerPython.py', "print('Received:', data)", "print('Got:', data)")
+    done = make(copy, 'tcp')
+    assert done.returncode == 0, done.stderr
+    server = engine.service_container(copy.project, 'server')
+    assert server.logs().decode().splitlines()[-1] == "Got: b'Hello, world'"
+    assert engine.client().images.get(copy.images + '/server').id == copy.images_after_lab['server']
+
+
+def test_a_server_that_fails_to_start_is_shown_with_its_own_error(copy):
+    replace(copy, 'server/ServerPython.py', "def start_server(", "def start_server(:")
+    done = make(copy, 'tcp')
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == 'the server stopped; what it printed:'
+    assert 'SyntaxError: invalid syntax' in done.stderr
+
+
+def speed_things():
+    """The containers and image tags of make speed's copies now on the engine."""
+    client = engine.client()
+    return ({c.name for c in client.containers.list(all=True) if c.name.startswith('socket-lab-speed-')},
+            {t for i in client.images.list() for t in i.tags if t.startswith('socket-lab-speed-')})
+
+
+def test_make_speed_measures_on_a_copy_and_leaves_nothing():
+    before = speed_things()  # this module's own copy, above
+    results = ROOT / 'results' / '.test-{}-speed'.format(os.environ['SOCKET_LAB_RUN'])
+    tracked = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
+    done = subprocess.run(['make', 'speed', 'SPEED_ARGS=--runs 1 --composes v2 --no-cold --no-suite',
+                           'RESULTS=' + str(results.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True, timeout=110,
+                          env=person_env())
+    try:
+        assert done.returncode == 0, done.stderr
+        (folder,) = results.iterdir()
+        speed = json.loads((folder / 'speed.json').read_text())
+        (figures,) = speed['runs']['v2']
+        assert set(figures) == {'warm_lab_s', 'floor_s', 'tcp_s', 'edit_client_tcp_s', 'edit_server_tcp_s'}
+        assert all(value > 0 for value in figures.values())
+        assert 'make tcp, warm' in done.stdout and speed['machine']['composes']['v2'].startswith(('docker compose', 'Compose v2'))
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+    assert subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout == tracked
+    assert speed_things() == before

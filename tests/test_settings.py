@@ -1,0 +1,99 @@
+"""Every value a user can type is checked before it reaches a shell, a container, a helper or a path
+(socketlab.settings, socketlab.wire.impair): a table of hostile values for every entry point, each
+refused in one line naming it. Host-side: no Docker needed; then through make, where nothing may run
+or change."""
+import os
+import subprocess
+
+import pytest
+
+from socketlab.paths import ROOT
+from socketlab.settings import Settings, SettingError
+from socketlab.wire.impair import Impairment
+from makeplay import person_env
+
+HOSTILE = ['; touch /tmp/socket-lab-pwned', '`touch /tmp/socket-lab-pwned`', '$(touch /tmp/socket-lab-pwned)',
+           'a\nb', 'a b', '-rf', '../tests', '010', '99999999999999999999', 'inf', 'nan', '1e10']
+ENTRY_POINTS = {
+    'SERVER_PORT': ['12345', '1', '65535'], 'NC_FLAVOR': ['openbsd', 'traditional', 'ncat'],
+    'BASE_FROM': ['auto', 'python', 'debian'], 'PYTHON_IMAGE': ['python:3.12-slim', 'socket-lab/base'],
+    'PUBLISH': ['', '0', '1'], 'CAPTURE': ['', '0', '1'], 'LAB_PROJECT': ['socket-lab', 'socket-lab-2'],
+    'LAB_IMAGES': ['socket-lab'], 'RESULTS': ['results', 'results/mine'], 'COMPOSE': ['auto', 'v2', 'v1'],
+    'IDLE_TIMEOUT': ['300', '0.5', '86400'], 'SERVER_IMPAIR': ['loss=30', 'rate=1mbit on=server'],
+    'NETCAT_IMPAIR': ['loss=100 direction=out'],
+}
+
+
+@pytest.mark.parametrize('name', ENTRY_POINTS)
+def test_good_values_pass(name):
+    for value in ENTRY_POINTS[name]:
+        Settings.from_environment({name: value})
+
+
+# Hostile values that are harmless, valid names for these entry points (they travel as argv or a path
+# inside the project, never through a shell).
+NAMES = {'010', '1e10', '99999999999999999999', 'inf', 'nan'}
+VALID_ANYWAY = {'PYTHON_IMAGE': NAMES, 'LAB_PROJECT': NAMES, 'LAB_IMAGES': NAMES, 'RESULTS': NAMES}
+
+
+@pytest.mark.parametrize('name, value', [(name, value) for name in ENTRY_POINTS for value in HOSTILE
+                                         if value not in VALID_ANYWAY.get(name, ())])
+def test_hostile_values_are_refused_in_one_line_naming_them(name, value):
+    with pytest.raises(SettingError) as refused:
+        Settings.from_environment({name: value})
+    assert name in str(refused.value) and '\n' not in str(refused.value).replace(repr(value), '')
+
+
+@pytest.mark.parametrize('value, message', [
+    ('09999', "bad SERVER_PORT '09999': give a number from 1 to 65535"),
+    ('0', "bad SERVER_PORT '0': give a number from 1 to 65535"),
+    ('65536', "bad SERVER_PORT '65536': give a number from 1 to 65535"),
+    ('+80', "bad SERVER_PORT '+80': give a number from 1 to 65535"),
+])
+def test_ports_are_decimal_without_leading_zero(value, message):
+    with pytest.raises(SettingError, match='^' + message.replace('+', r'\+') + '$'):
+        Settings.from_environment({'SERVER_PORT': value})
+
+
+@pytest.mark.parametrize('spec, message', [
+    ('loss=010', "impair: bad loss '010': give a percentage from 0 to 100"),
+    ('loss=101', "impair: bad loss '101': give a percentage from 0 to 100"),
+    ('delay=$(iptables${IFS}-N${IFS}X)1ms', "impair: bad delay '$(iptables${IFS}-N${IFS}X)1ms': give a number and a unit, e.g. 100ms"),
+    ('delay=1ms;reboot', "impair: bad delay '1ms;reboot': give a number and a unit, e.g. 100ms"),
+    ('reorder=25;x', "impair: bad reorder '25;x': give a percentage from 0 to 100"),
+    ('on=server;x', "impair: bad on 'server;x': give server, netcat or both"),
+    ('direction=in out', "impair: unknown setting 'out': use loss=, direction=, mode=, rate=, delay=, reorder=, duplicate=, on="),
+    ('rate=-1mbit', "impair: bad rate '-1mbit': give e.g. 1mbit or 500kbit"),
+])
+def test_impairment_words_are_checked(spec, message):
+    with pytest.raises(SettingError) as refused:
+        Impairment.parse(spec)
+    assert str(refused.value) == message
+
+
+def test_impairment_becomes_argv_lists_only():
+    commands = Impairment.parse('loss=30 mode=nth rate=1mbit on=server').commands('server')
+    assert all(isinstance(argv, list) and all(isinstance(word, str) for word in argv) for argv, _ in commands)
+    assert [['iptables', '-A', 'SOCKET_LAB_IN', '-m', 'statistic', '--mode', 'nth', '--every', '3', '--packet', '0', '-j', 'DROP'], True] in commands
+    assert Impairment.parse('loss=30 on=server').commands('netcat') == Impairment().commands('netcat')
+
+
+def test_args_are_words_never_a_shell():
+    settings = Settings.from_environment({'ARGS': "--host 'a b' `x` $(y) ;z"})
+    assert settings.args == ('--host', 'a b', '`x`', '$(y)', ';z')
+
+
+@pytest.mark.parametrize('setting', [
+    'SERVER_PORT=`touch /tmp/socket-lab-pwned`', 'RESULTS=`touch /tmp/socket-lab-pwned`', 'RESULTS=a;b', 'LAB_PROJECT=../tests',
+    'LAB_PROJECT=Socket-Lab', 'RESULTS=/tmp', 'PUBLISH=0x1', 'LOSS=010', 'NAME=--sweep', 'COMPOSE=v3',
+])
+def test_through_make_nothing_runs_and_nothing_changes(setting, tmp_path):
+    target = 'impair' if setting.startswith('LOSS') else 'exchange' if setting.startswith('NAME') else 'lab'
+    before = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
+    done = subprocess.run(['make', target, setting], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=person_env())
+    assert done.returncode == 2 and done.stdout == ''
+    assert len(done.stderr.splitlines()) == 2 and done.stderr.splitlines()[1].startswith('make: ***')  # one line, then make's
+    assert not os.path.exists('/tmp/socket-lab-pwned')
+    after = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
+    assert after == before

@@ -1,0 +1,18 @@
+"""A plain `pytest` on a machine without Docker runs the host-side tests and skips the Docker ones
+with one reason line (played here by pointing the docker SDK at an engine that is not there)."""
+import os
+import subprocess
+import sys
+
+from socketlab.paths import ROOT
+
+
+def test_plain_pytest_without_docker_skips_the_docker_tests_with_one_reason():
+    env = {**os.environ, 'DOCKER_HOST': 'unix:///nonexistent/docker.sock'}
+    done = subprocess.run([sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-q', '-n', '0', '-rs',
+                           'tests/test_exchanges.py', 'tests/test_ladder.py'], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
+    skipped = [line for line in done.stdout.splitlines() if line.startswith('SKIPPED')]
+    assert len(skipped) == 1 and 'no Docker here: Docker Engine is not reachable' in skipped[0]
+    assert ' passed, 21 skipped' in done.stdout.splitlines()[-1]
