@@ -5,6 +5,7 @@ before anything is started, built, written or removed. A bad value, a missing en
 ends with one line on stderr and a non-zero exit.
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -192,6 +193,9 @@ def main(argv):
         return error.returncode or 1  # compose said why, above
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. make logs | head: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == '__main__':

@@ -5,37 +5,33 @@ from . import images, lab, netcat, oneoff
 from .wire import capture
 
 
-def run(settings, compose, *args, service='client', entrypoint=None):
-    """The one-off run of SERVICE with ARGS, its output passed through; returns its exit status."""
-    return oneoff.run(settings, compose, service, *args, entrypoint=entrypoint)[0]
-
-
-def _maybe_captured(settings, compose, service, name, *args):
-    if settings.capture:
-        return capture.around(settings, compose, service, name, lambda: run(settings, compose, *args))
-    return run(settings, compose, *args)
+def _maybe_captured(settings, compose, peer, service, name, *args):
+    def exchange():
+        return oneoff.run(settings, compose, 'client', peer, *args)[0]
+    return capture.around(settings, compose, service, name, exchange) if settings.capture else exchange()
 
 
 def tcp(settings, compose):
     images.ensure(settings, 'client')
-    lab.server(settings, compose)
-    return _maybe_captured(settings, compose, 'server', 'tcp', *settings.args)
+    server = lab.server(settings, compose)
+    return _maybe_captured(settings, compose, server, 'server', 'tcp', *settings.args)
 
 
 def udp(settings, compose):
     images.ensure(settings, 'client', 'netcat')
-    netcat.fresh(settings, compose)
-    return _maybe_captured(settings, compose, 'netcat', 'udp', '--udp', '--host', 'netcat', *settings.args)
+    listener = netcat.fresh(settings, compose)
+    return _maybe_captured(settings, compose, listener, 'netcat', 'udp', '--udp', '--host', 'netcat', *settings.args)
 
 
 def tcp_nc(settings, compose):
     images.ensure(settings, 'client', 'netcat')
-    netcat.fresh(settings, compose, mode='tcp')
-    return _maybe_captured(settings, compose, 'netcat', 'tcp-nc', '--host', 'netcat', *settings.args)
+    listener = netcat.fresh(settings, compose, mode='tcp')
+    return _maybe_captured(settings, compose, listener, 'netcat', 'tcp-nc', '--host', 'netcat', *settings.args)
 
 
 def server_nc(settings, compose):
     """The server lesson's own check: nc as a TCP client of the server (typed into; Ctrl-D closes)."""
     images.ensure(settings, 'netcat')
-    lab.server(settings, compose)
-    return run(settings, compose, '-N', 'server', str(settings.server_port), service='netcat', entrypoint='nc.openbsd')
+    server = lab.server(settings, compose)
+    return oneoff.run_in_terminal(settings, compose, 'netcat', server, '-N', 'server', str(settings.server_port),
+                                  entrypoint=['nc.openbsd'])

@@ -36,8 +36,14 @@ def containers(project, service=None, all=False, oneoff=False):
     labels = ['{}={}'.format(PROJECT_LABEL, project)]
     if service:
         labels.append('{}={}'.format(SERVICE_LABEL, service))
-    found = client().containers.list(all=all, filters={'label': labels})
-    return [c for c in found if oneoff or c.labels.get(ONEOFF_LABEL, 'False') != 'True']
+    found = []
+    for listed in client().containers.list(all=all, filters={'label': labels}, sparse=True):
+        if oneoff or (listed.attrs.get('Labels') or {}).get(ONEOFF_LABEL, 'False') != 'True':
+            try:
+                found.append(client().containers.get(listed.id))
+            except errors().NotFound:
+                pass  # removed meanwhile
+    return found
 
 
 def service_container(project, service, all=False):

@@ -1,60 +1,83 @@
-"""One-off containers of a compose service (`compose run`): a client's exchange, a helper's commands.
+"""One-off containers of a compose service: a client's exchange, nc as a client, a wire helper.
 
-Each gets a name of its own; its exit status is read from the engine, since Compose v2 with Docker
-Engine 20.10 reports 0 for every run (seen with v2.29 to v2.40 here); it is removed afterwards,
-whatever happened (a failure, Ctrl-C).
+Each is made exactly as compose.yaml's service says (compose's own normalised model, socketlab.topology),
+next to a PEER, the lab container it talks to or whose network namespace it joins (a service with
+network_mode "service:server" joins the server's). They are started here rather than by
+`compose run`, which costs a compose process on every run and, with Docker Engine 20.10, reports every
+exit status as 0 (seen with Compose v2.29 to v2.40 here). Each carries compose's labels (so `make
+down` removes what a Ctrl-C left) and a name of its own, and is removed afterwards, whatever happened.
 """
 import subprocess
 import sys
 import uuid
 
-from . import engine
-
-# docker-compose 1.29 (v1) says "Creating socket-lab_client_run ... done" on stderr for every run.
-V1_CHATTER = ('Creating ', 'Starting ')
+from . import engine, topology
+from .settings import SettingError
 
 
 def name(settings, service):
     return '{}-{}-run-{}'.format(settings.project, service, uuid.uuid4().hex[:8])
 
 
-def run(settings, compose, service, *args, entrypoint=None, capture=False, tty=None):
-    """compose run SERVICE ARGS: (exit status, stdout if capture). Output passes through otherwise."""
-    container = name(settings, service)
-    options = ['run', '--no-deps', '--name', container]
-    options += ['--entrypoint', entrypoint] if entrypoint else []
-    options += ['-T'] if capture or tty is False else []
-    argv = compose.command(settings, *options, service, *args)
-    env = compose.environment(settings)
+def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=None, interactive=False):
+    """The container, created (not started), with ARGS after the service's command."""
+    service = topology.normalised_services(compose, settings)[service_name]
+    options, tmpfs = topology.container_options(service)
+    if not interactive:
+        options.update(stdin_open=False, tty=False)
+    else:  # a person types into it: Ctrl-D in its terminal ends its input
+        options.update(stdin_open=True, tty=True)
+    if entrypoint is not None:
+        options['entrypoint'] = entrypoint
+    if str(service.get('network_mode', '')).startswith('service:'):
+        options['network_mode'] = 'container:' + peer.id
+    else:
+        options['network'] = next(iter(peer.attrs['NetworkSettings']['Networks']))
+    labels = {**(service.get('labels') or {}), engine.PROJECT_LABEL: settings.project,
+              engine.SERVICE_LABEL: service_name, engine.ONEOFF_LABEL: 'True'}
+    environment = {k: str(v) for k, v in (service.get('environment') or {}).items()}
+    return engine.client().containers.create(
+        service['image'], list(service.get('command') or []) + list(args), name=name_ or name(settings, service_name),
+        environment=environment, labels=labels, tmpfs=tmpfs, **options)
+
+
+def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False):
+    """Runs it to its end: (exit status, its standard output if capture, else None). Otherwise its
+    output passes through as it comes, standard error to standard error."""
+    container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint)
     try:
-        if capture:
-            done = subprocess.run(argv, env=env, capture_output=True, text=True)
-            output = done.stdout
-        elif compose.v1:
-            process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
-            for line in process.stderr:
-                if not line.startswith(V1_CHATTER) and not line.strip().isdigit():
-                    sys.stderr.write(line)
-            process.wait()
-            output = None
-        else:
-            subprocess.run(argv, env=env)
-            output = None
-        return _exit_status(container), output
+        stream = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
+        container.start()
+        captured = bytearray()
+        for out, err in stream:
+            if out and capture:
+                captured += out
+            for data, where in ((None if capture else out, sys.stdout), (err, sys.stderr)):
+                if data:
+                    where.buffer.write(data)
+                    where.flush()
+        status = container.wait()['StatusCode']
+        return status, captured.decode(errors='replace') if capture else None
     finally:
         remove(container)
 
 
-def _exit_status(container):
+def run_in_terminal(settings, compose, service_name, peer, *args, entrypoint=None):
+    """Runs it attached to this terminal (a person types into it: `docker start -ai`); its exit status."""
+    if not sys.stdin.isatty():
+        raise SettingError('make {}: a person types into it: run it in a terminal'.format(
+            'server-nc' if service_name == 'netcat' else service_name))
+    container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, interactive=True)
     try:
-        state = engine.client().containers.get(container).attrs['State']
-    except engine.errors().NotFound:
-        return 1  # compose could not create it: it said why
-    return state['ExitCode'] if state['Status'] == 'exited' else 1
+        subprocess.run(['docker', 'start', '--attach', '--interactive', container.id])
+        container.reload()
+        return container.attrs['State']['ExitCode']
+    finally:
+        remove(container)
 
 
 def remove(container):
     try:
-        engine.client().containers.get(container).remove(force=True)
+        container.remove(force=True)
     except engine.errors().NotFound:
         pass

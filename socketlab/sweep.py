@@ -15,16 +15,21 @@ def new_run():
 
 
 def made_by(labels, run):
+    """Whether something with these labels was made by the run (or by a run it started: a bench a test
+    runs labels its things RUN-bench-ID)."""
     labels = labels or {}
-    return labels.get(engine.RUN_LABEL) == run or labels.get(engine.PROJECT_LABEL, '').startswith(RUN_PROJECT_PREFIX + run)
+    label = labels.get(engine.RUN_LABEL, '')
+    return (label == run or label.startswith(run + '-')
+            or labels.get(engine.PROJECT_LABEL, '').startswith(RUN_PROJECT_PREFIX + run))
 
 
 def sweep(run):
     """Removes run's containers, then its networks; returns how many things it removed."""
     client = engine.client()
     removed = 0
-    for container in client.containers.list(all=True):
-        if made_by(container.labels, run):
+    # sparse: the list as it is, without inspecting each (another run may remove its own meanwhile)
+    for container in client.containers.list(all=True, sparse=True):
+        if made_by(container.attrs.get('Labels'), run):
             try:
                 container.remove(force=True)
                 removed += 1

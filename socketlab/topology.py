@@ -4,10 +4,14 @@ an exchange, a bench server): the same image, user, read-only root, capabilities
 and logs as compose would give it.
 """
 import functools
+import hashlib
+import json
 import re
 import subprocess
 
 import yaml
+
+from .paths import COMPOSE_FILE, PUBLISH_FILE, state_dir
 
 # The keys of compose's normalised service model a role uses, and those it leaves to the lab on purpose
 # (a role joins the exchange's own network, is never built or published here). Any other key stops
@@ -21,11 +25,26 @@ LEFT_TO_THE_LAB = {'build', 'networks', 'profiles', 'depends_on', 'network_mode'
 
 @functools.cache
 def normalised_services(compose, settings):
-    """compose.yaml's services as compose itself resolves them (defaults filled in, units normalised)."""
+    """compose.yaml's services as compose itself resolves them (defaults filled in, units normalised).
+    Kept in .lab/PROJECT/ under a key of everything compose read, so a warm run asks compose once."""
     argv = compose.command(settings, '--profile', 'client', '--profile', 'tools', 'config',
                            *([] if compose.v1 else ['--format', 'json']))
+    env = settings.compose_environment()
+    key = hashlib.sha256(json.dumps([argv, env, [p.read_text() for p in (COMPOSE_FILE, PUBLISH_FILE)]]).encode()).hexdigest()[:16]
+    cached = state_dir(settings.project) / 'compose-config-{}.json'.format(key)
+    try:
+        return json.loads(cached.read_text())
+    except (OSError, ValueError):
+        pass
     done = subprocess.run(argv, env=compose.environment(settings), capture_output=True, text=True, check=True)
-    return yaml.safe_load(done.stdout)['services']
+    services = _literal_dollars(yaml.safe_load(done.stdout)['services'])
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    for old in cached.parent.glob('compose-config-*.json'):
+        old.unlink()
+    temporary = cached.with_suffix('.tmp')
+    temporary.write_text(json.dumps(services))
+    temporary.replace(cached)
+    return services
 
 
 def container_options(service):
@@ -34,13 +53,12 @@ def container_options(service):
     if unknown:
         raise ValueError('compose.yaml uses {} that socketlab.topology does not carry to a container: add it there'.format(sorted(unknown)))
     tmpfs = dict(entry.partition(':')[::2] for entry in service.get('tmpfs', []))
-    mounts = [{'source': v['source'], 'target': v['target'], 'type': v['type'], 'read_only': v.get('read_only', False)}
-              for v in service.get('volumes', [])]
+    mounts = [_volume(v) for v in service.get('volumes', [])]
     logging = service.get('logging') or {}
     options = dict(
         user=service.get('user'), read_only=service.get('read_only', False), cap_drop=service.get('cap_drop'),
         cap_add=service.get('cap_add'), security_opt=service.get('security_opt'),
-        mem_limit=int(service['mem_limit']) if service.get('mem_limit') else None, pids_limit=service.get('pids_limit'),
+        mem_limit=_bytes(service.get('mem_limit')), pids_limit=service.get('pids_limit'),
         nano_cpus=int(float(service['cpus']) * 1e9) if service.get('cpus') else None, init=service.get('init', False),
         stdin_open=service.get('stdin_open', False), tty=service.get('tty', False),
         mounts=[_mount(m) for m in mounts], entrypoint=service.get('entrypoint'),
@@ -61,6 +79,32 @@ def duration(text):
     if not parts or ''.join(n + u for n, u in parts) != str(text):
         raise ValueError('compose duration {!r} not understood'.format(text))
     return int(sum(float(number) * units[unit] for number, unit in parts))
+
+
+def _literal_dollars(value):
+    """compose config writes a literal $ as $$ (so its output can be read by compose again); a
+    container is given the $ itself."""
+    if isinstance(value, str):
+        return value.replace('$$', '$')
+    if isinstance(value, list):
+        return [_literal_dollars(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _literal_dollars(v) for k, v in value.items()}
+    return value
+
+
+def _bytes(value):
+    """Compose v2 gives bytes ("134217728"), v1 the unit it was written with ("128m"): the SDK takes both."""
+    return None if not value else int(value) if str(value).isdigit() else str(value)
+
+
+def _volume(volume):
+    """A volume as v2 normalises it (a mapping) or as v1 does (source:target[:ro])."""
+    if isinstance(volume, str):
+        source, target, *mode = volume.split(':')
+        return {'source': source, 'target': target, 'type': 'bind', 'read_only': mode == ['ro']}
+    return {'source': volume['source'], 'target': volume['target'], 'type': volume['type'],
+            'read_only': volume.get('read_only', False)}
 
 
 def _mount(spec):

@@ -32,7 +32,7 @@ def replace(copy, path, old, new):
 @pytest.fixture(scope='module')
 def copy():
     copy = Copy(Settings.from_environment({}))
-    copy.seed_base()
+    copy.seed_images()
     done = make(copy, 'lab')
     copy.images_after_lab = {name: engine.client().images.get('{}/{}'.format(copy.images, name)).id
                              for name in ('server', 'client', 'netcat')}
@@ -69,7 +69,8 @@ def test_a_server_that_fails_to_start_is_shown_with_its_own_error(copy):
 def speed_things():
     """The containers and image tags of make speed's copies now on the engine."""
     client = engine.client()
-    return ({c.name for c in client.containers.list(all=True) if c.name.startswith('socket-lab-speed-')},
+    return ({c.attrs['Names'][0][1:] for c in client.containers.list(all=True, sparse=True)
+             if c.attrs['Names'][0].startswith('/socket-lab-speed-')},
             {t for i in client.images.list() for t in i.tags if t.startswith('socket-lab-speed-')})
 
 

@@ -34,14 +34,15 @@ def main(settings, compose):
     try:
         for loss in losses:
             impair.set_(short, compose, impair.Impairment(loss=loss, direction='in', on='netcat'))
-            netcat.fresh(short, compose)
-            oneoff.run(short, compose, 'client', '-c', SEND, str(short.server_port), entrypoint='python3', capture=True)
+            listener = netcat.fresh(short, compose)
+            oneoff.run(short, compose, 'client', listener, '-c', SEND, str(short.server_port), entrypoint=['python3'], capture=True)
             udp = len(netcat.received(engine.service_container(short.project, 'netcat')).splitlines())
             impair.set_(short, compose, impair.Impairment(loss=loss, on='server'))
+            server = engine.service_container(short.project, 'server')
             ok, times = 0, []
             for _ in range(runs):
                 start = time.monotonic()
-                _, out = oneoff.run(short, compose, 'client', '--timeout', '10', capture=True)
+                _, out = oneoff.run(short, compose, 'client', server, '--timeout', '10', capture=True)
                 times.append(time.monotonic() - start)
                 ok += "Received: b'Hello, world'" in out
             print('| {}% | {} | {} | {:.1f} |'.format(loss, udp, ok, statistics.median(times)), flush=True)

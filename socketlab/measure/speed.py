@@ -84,12 +84,14 @@ class Copy:
                         self.images + '/client'], check=True, capture_output=True)
         return time.monotonic() - start
 
-    def seed_base(self):
-        """Warm figures need no cold base image: the user's is tagged under the copy's name (cheap)."""
-        try:
-            engine.client().images.get('socket-lab/base').tag(self.images + '/base')
-        except engine.errors().ImageNotFound:
-            pass  # the copy's make lab builds it
+    def seed_images(self):
+        """Warm figures need no cold images: the user's are tagged under the copy's names (cheap; a
+        program image holds the same Dockerfile's result on the same base, its program being mounted)."""
+        for name in ('base', 'server', 'client', 'netcat'):
+            try:
+                engine.client().images.get('socket-lab/' + name).tag('{}/{}'.format(self.images, name))
+            except engine.errors().ImageNotFound:
+                pass  # the copy's make lab builds it
 
     def remove_images(self):
         for name in ('server', 'client', 'netcat', 'base'):
@@ -118,7 +120,7 @@ def main(settings, _compose):
               'warm_test_s': None}
     copy = Copy(settings)
     try:
-        copy.seed_base()
+        copy.seed_images()
         for compose in flags.composes:
             copy.make(compose, 'lab')  # the images, once; then warm
         for i in range(flags.runs):

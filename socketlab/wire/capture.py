@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 
-from .. import engine, health
+from .. import engine, health, oneoff
 from ..paths import ROOT
 from . import ladder
 
@@ -32,10 +32,11 @@ def around(settings, compose, service, name, exchange):
     """Runs exchange() with SERVICE's namespace recorded; prints the ladder; returns exchange()'s status."""
     sidecar = '{}-capture-{}-{}'.format(settings.project, service, uuid.uuid4().hex[:6])
     port = str(settings.server_port)
-    compose.run(settings, 'run', '-d', '--rm', '--no-deps', '--name', sidecar, 'capture-' + service,
-                '-i', 'eth0', '-U', '-w', '-', 'port ' + port)
-    container = engine.client().containers.get(sidecar)
+    peer = engine.service_container(settings.project, service)
+    container = oneoff.create(settings, compose, 'capture-' + service, peer, '-i', 'eth0', '-U', '-w', '-', 'port ' + port,
+                              name_=sidecar)
     try:
+        container.start()
         def listening():
             container.reload()
             if container.status != 'running':
@@ -56,10 +57,7 @@ def around(settings, compose, service, name, exchange):
         except health.NotYet:
             data = pcap()
     finally:
-        try:
-            container.remove(force=True)
-        except engine.errors().NotFound:
-            pass
+        oneoff.remove(container)
     path = _results_file(settings, name, '.pcap')
     _write(path, data)
     shown = path.relative_to(ROOT)  # RESULTS is inside the project (socketlab.settings)

@@ -131,7 +131,8 @@ NETEM_PROBE = [[['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1
 
 def helper(settings, compose, service, commands):
     """Runs the commands in SERVICE's network namespace (the impair-SERVICE helper); their results."""
-    status, output = oneoff.run(settings, compose, 'impair-' + service, json.dumps(commands), capture=True)
+    peer = engine.service_container(settings.project, service)
+    status, output = oneoff.run(settings, compose, 'impair-' + service, peer, json.dumps(commands), capture=True)
     try:
         results = json.loads(output.strip().splitlines()[-1])
     except (ValueError, IndexError):
