@@ -56,11 +56,12 @@ test:         $(VENV)/.test        ## prove every exchange of the lessons (pytes
 	@$(LAB) test
 
 # The project's venv: what the lab needs (.lab), what the suite adds (.test), what the bench adds (.bench).
+PIP = $(VENV)/bin/pip install --quiet --disable-pip-version-check
 $(VENV)/.lab: pyproject.toml
-	python3 -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check -e . && touch $@
+	@echo "Installing what the lab needs into $(VENV) (once)" && python3 -m venv $(VENV) && $(PIP) -e . && touch $@
 $(VENV)/.test: $(VENV)/.lab
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]' && touch $@
+	@echo "Installing what the tests need into $(VENV) (once)" && $(PIP) -e '.[test]' && touch $@
 $(VENV)/.bench: $(VENV)/.lab
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[bench]' && touch $@
+	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -e '.[bench]' && touch $@
 
 .PHONY: help lab tcp udp nc tcp-nc server-nc capture impair heal status logs exchange down clean images base loss-table bench speed test

@@ -181,6 +181,7 @@ def main(argv):
     args = parser.parse_args(argv)
     from . import engine, health
     from .compose import ComposeMissing
+    docker_error = engine.errors().DockerException
     try:
         return TARGETS[args.target](args) or 0
     except (SettingError, ComposeMissing) as error:
@@ -188,6 +189,9 @@ def main(argv):
         return 2
     except (engine.EngineMissing, health.NotYet, RuntimeError) as error:
         print(error, file=sys.stderr)
+        return 1
+    except docker_error as error:
+        print('docker: {}'.format(error), file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as error:
         return error.returncode or 1  # compose said why, above

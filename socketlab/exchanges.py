@@ -6,18 +6,23 @@ its normalised model: image, user, read-only root, capabilities, limits, mounts,
 with testcontainers on a fresh network (`Network()`), waited for with its wait strategies, and typed
 into through its terminal (pexpect over the attach socket), as a person would.
 """
+import os
 import re
 import sys
 
-import pexpect.fdpexpect
-import yaml
-from testcontainers.core.container import DockerContainer
-from testcontainers.core.network import Network
-from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+# testcontainers' reaper (Ryuk) is an image from a registry, which the lab never needs: it is off, and
+# every run removes what it made itself (socketlab.sweep). Set before testcontainers reads its settings.
+os.environ.setdefault('TESTCONTAINERS_RYUK_DISABLED', 'true')
 
-from . import engine, health
-from .paths import CATALOGUE
-from .topology import container_options, normalised_services
+import pexpect.fdpexpect  # noqa: E402
+import yaml  # noqa: E402
+from testcontainers.core.container import DockerContainer  # noqa: E402
+from testcontainers.core.network import Network  # noqa: E402
+from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: E402
+
+from . import engine, health  # noqa: E402
+from .paths import CATALOGUE  # noqa: E402
+from .topology import container_options, normalised_services  # noqa: E402
 
 PORT_PLACEHOLDER = '{ephemeral_port}'
 # kind -> (compose service, network alias)

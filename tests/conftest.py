@@ -3,7 +3,6 @@ where those are missing, a plain `pytest` still runs the host-side tests and ski
 reason line. `make test` (python3 -m socketlab test) builds the images, runs this suite on
 pytest-xdist's workers and then removes what its run made."""
 import functools
-import os
 
 import pytest
 
@@ -11,7 +10,6 @@ from socketlab import compose as composes, engine, sweep
 from socketlab.settings import Settings
 
 RUN = sweep.new_run()  # shared with the workers, which inherit the environment
-os.environ.setdefault('TESTCONTAINERS_RYUK_DISABLED', 'true')  # Ryuk needs a registry: this run sweeps itself
 
 
 @functools.cache
