@@ -1,7 +1,12 @@
-"""Every exchange of tests/exchanges.yaml, played on a fresh bridge network with the lab's images."""
+"""Every exchange of tests/exchanges.yaml, played on a fresh bridge network with the lab's images;
+and `make exchange`, which replays one for a person."""
+import subprocess
+
 import pytest
 
 from socketlab import exchanges
+from socketlab.paths import ROOT
+from makeplay import person_env
 
 CATALOGUE = exchanges.load_catalogue()
 
@@ -13,3 +18,23 @@ def test_exchange(name, lab):
     exchanges.play(exchange, lab)
     for key, (actual, expected) in exchanges.transcripts(exchange, lab).items():
         assert actual == expected, '{} printed other lines than the lesson'.format(key)
+
+
+@pytest.mark.docker
+def test_make_exchange_replays_one_for_a_person():
+    """What a person runs, with no setting of the suite's (testcontainers' reaper is the package's business)."""
+    env = person_env()
+    env.pop('TESTCONTAINERS_RYUK_DISABLED', None)
+    done = subprocess.run(['make', 'exchange', 'NAME=tcp-hello-world'], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == '# tcp-hello-world: ' + CATALOGUE['tcp-hello-world']['stage']
+    assert lines[lines.index('--- client ---') + 1:][:2] == ["Starting client...", "Received: b'Hello, world'"]
+    assert lines[-1] == 'as the lesson shows'
+
+
+def test_make_exchange_without_a_name_lists_them():
+    done = subprocess.run(['make', 'exchange'], cwd=ROOT, env=person_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert [line.split()[0] for line in done.stdout.splitlines()[1:]] == list(CATALOGUE)
