@@ -1,5 +1,6 @@
 """The lab itself: bring it up (server and nc, healthy), keep the server running what the learner
 wrote, say what runs, show the logs, take it down."""
+import datetime
 import hashlib
 import json
 import shutil
@@ -36,7 +37,7 @@ def _healthy_or_explain(container):
     try:
         health.wait_healthy(container)
     except health.StoppedError:
-        logs = container.logs().decode(errors='replace').rstrip()
+        logs = last_start_logs(container).rstrip()
         engine.fail('the server stopped; what it printed:\n{}'.format(logs or '(nothing)'))
     except health.NotYet:
         listening = container.exec_run(['ss', '-Hltn']).output.decode(errors='replace').split()
@@ -45,6 +46,13 @@ def _healthy_or_explain(container):
             engine.fail('the server listens on {} only, inside its own container: the other containers cannot '
                         'reach it. Bind 0.0.0.0 (LISTEN_ADDRESS) or its service name, not localhost.'.format(local[0]))
         engine.fail('the server is not listening on its port after {:g} s: make logs shows what it printed'.format(health.WAIT))
+
+
+def last_start_logs(container):
+    """What the container printed since it last started (a restarted server keeps its earlier lines)."""
+    started = container.attrs['State']['StartedAt']  # e.g. 2026-11-26T00:14:03.123456789Z
+    since = datetime.datetime.fromisoformat(started[:26].rstrip('Z') + '+00:00')
+    return container.logs(since=since).decode(errors='replace')
 
 
 def server(settings, compose):
