@@ -26,6 +26,8 @@ tcp-nc:       $(VENV)/.lab         ## the TCP client against nc listening on TCP
 	@$(LAB) tcp-nc
 server-nc:    $(VENV)/.lab         ## the server lesson's check: nc as a TCP client of the server (Ctrl-D closes)
 	@$(LAB) server-nc
+clients:      $(VENV)/.lab         ## the next lesson's loop of N clients, LOOPS of them at once (N=100 LOOPS=2)
+	@$(LAB) clients
 capture:      $(VENV)/.lab         ## make tcp, recorded: pcap and ladder diagram (SVG) in results/
 	@$(LAB) capture
 impair:       $(VENV)/.lab         ## impair the lab's network: LOSS=30 [DIRECTION= MODE= RATE= ON=]
@@ -64,4 +66,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -e '.[bench]' && touch $@
 
-.PHONY: help lab tcp udp nc tcp-nc server-nc capture impair heal status logs exchange down clean images base loss-table bench speed test
+.PHONY: help lab tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange down clean images base loss-table bench speed test

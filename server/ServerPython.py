@@ -1,11 +1,18 @@
 import os
+import queue
 import re
+import select
 import signal
 import socket
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 SERVER_NAME = 'localhost'
 SERVER_PORT = 12345
+messageCounter = 0
+messageCounterLock = threading.Lock()
+condition = threading.Condition()
 
 # Lab addition: the address the listening socket binds. Other containers cannot reach 'localhost',
 # so the lab sets LISTEN_ADDRESS=0.0.0.0; the start line still names SERVER_NAME, as in the lesson.
@@ -18,6 +25,11 @@ IDLE_TIMEOUT = os.environ.get('IDLE_TIMEOUT', '300')
 # Lab addition: how many bytes each recv() asks for. The lesson uses 1024 and calls it a trade-off;
 # RECV_SIZE lets `make bench` run that experiment. Nothing else changes with it.
 RECV_SIZE = os.environ.get('RECV_SIZE', '1024')
+
+
+# Lab addition: which stage of the "Handling Multiple Simultaneous Connections" lesson runs (make lab
+# STAGE=threads, ...); the lesson itself comments one call out in start_server and adds the next.
+SERVER_STAGE = os.environ.get('SERVER_STAGE', 'simple')
 
 
 # Lab addition: a bad command line or setting ends the program with one clear line, no traceback.
@@ -125,6 +137,425 @@ def handle_new_connections_simple(sock, idle_timeout, recv_size):
             conn.close()
 
 
+# handle_new_connections_threads accepts clients and serves each one in a thread of its own
+# Arguments: sock - the listening socket
+# Return Value: None (it loops forever)
+# Assumptions: sock is a valid socket that is already bound and listening
+def handle_new_connections_threads(sock):
+
+    # handle_client echoes everything a client sends, until the client closes the connection
+    # Arguments: conn - the socket connected to the client
+    # Return Value: None
+    # Assumptions: conn is a valid, connected socket
+    def handle_client(conn):
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            print('Received:', data)
+            conn.sendall(data)
+        conn.close()
+
+    while True:
+        conn, address = sock.accept()
+        print('Received new connection from ', address)
+        thread = threading.Thread(target=handle_client, args=(conn,))
+        thread.start()
+
+
+# handle_new_connections_threads_counter_without_global counts messages as the lesson first writes it
+# Arguments: sock - the listening socket
+# Return Value: None (it loops forever)
+# Assumptions: sock is a valid socket that is already bound and listening
+def handle_new_connections_threads_counter_without_global(sock):
+
+    # handle_client echoes and counts what a client sends
+    # Lab: as the lesson first writes it, with no `global messageCounter`: Python then takes
+    # messageCounter for a local variable and the thread dies with an UnboundLocalError.
+    # The fix is the stage "counter" (handle_new_connections_threads_counter).
+    def handle_client(conn):
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            print('Received:', data)
+            nextCount = messageCounter + 1
+            threading.Event().wait(0.1)  # simulated latency
+            messageCounter = nextCount
+            print('Total messages received:', messageCounter)
+            conn.sendall(data)
+        conn.close()
+
+    while True:
+        conn, address = sock.accept()
+        print('Received new connection from ', address)
+        thread = threading.Thread(target=handle_client, args=(conn,))
+        thread.start()
+
+
+# handle_new_connections_threads_counter counts every message, from every client's thread
+# Arguments: sock - the listening socket
+# Return Value: None (it loops forever)
+# Assumptions: sock is a valid socket that is already bound and listening
+def handle_new_connections_threads_counter(sock):
+
+    # handle_client echoes and counts what a client sends (two at once race: see the lock stage)
+    def handle_client(conn):
+        global messageCounter
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            print('Received:', data)
+            nextCount = messageCounter + 1
+            threading.Event().wait(0.1)  # simulated latency
+            messageCounter = nextCount
+            print('Total messages received:', messageCounter)
+            conn.sendall(data)
+        conn.close()
+
+    while True:
+        conn, address = sock.accept()
+        print('Received new connection from ', address)
+        thread = threading.Thread(target=handle_client, args=(conn,))
+        thread.start()
+
+
+# handle_new_connections_threads_lock counts every message, one thread at a time
+# Arguments: sock - the listening socket
+# Return Value: None (it loops forever)
+# Assumptions: sock is a valid socket that is already bound and listening
+def handle_new_connections_threads_lock(sock):
+
+    # handle_client echoes and counts what a client sends, the count under messageCounterLock
+    def handle_client(conn):
+        global messageCounter
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            print('Received:', data)
+            with messageCounterLock:
+                nextCount = messageCounter + 1
+                threading.Event().wait(0.1)  # simulated latency
+                messageCounter = nextCount
+            print('Total messages received:', messageCounter)
+            conn.sendall(data)
+        conn.close()
+
+    while True:
+        conn, address = sock.accept()
+        print('Received new connection from ', address)
+        thread = threading.Thread(target=handle_client, args=(conn,))
+        thread.start()
+
+
+# handle_new_connections_threads_condition counts with the lock and says when 100 messages came
+# Arguments: sock - the listening socket
+# Return Value: None (it loops forever)
+# Assumptions: sock is a valid socket that is already bound and listening
+def handle_new_connections_threads_condition(sock):
+
+    # notify_100 waits on the condition, then says whether 100 messages have come
+    def notify_100():
+        with condition:
+            condition.wait()
+            if messageCounter >= 100:
+                print('*** 100 messages received ***')
+            else:
+                print('Error: notify_100() called before 100 messages received')
+
+    # handle_client echoes and counts what a client sends; the 100th message notifies notify_100
+    def handle_client(conn):
+        global messageCounter
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            print('Received:', data)
+            with messageCounterLock:
+                nextCount = messageCounter + 1
+                threading.Event().wait(0.1)  # simulated latency
+                messageCounter = nextCount
+                if messageCounter == 100:
+                    with condition:
+                        condition.notify_all()
+            print('Total messages received:', messageCounter)
+            conn.sendall(data)
+        conn.close()
+
+    notifyThread = threading.Thread(target=notify_100)
+    notifyThread.start()
+    while True:
+        conn, address = sock.accept()
+        print('Received new connection from ', address)
+        thread = threading.Thread(target=handle_client, args=(conn,))
+        thread.start()
+
+
+# handle_new_connections_select_as_printed serves every client from one thread with select()
+# Arguments: sock - the listening socket
+# Return Value: None (it loops while it listens)
+# Assumptions: sock is a valid socket that is already bound and listening
+# Lab: as the lesson prints it. When a client's close and its socket's write-readiness come in the
+# same pass, the read step closes it and deletes its queue, then the write step looks the queue up:
+# KeyError, and the server is gone. The stage "select" (below) is the smallest fix.
+def handle_new_connections_select_as_printed(sock):
+    global messageCounter
+    inputs = [sock]
+    outputs = []
+    message_queues = {}
+    while inputs:
+        results = select.select(inputs, outputs, inputs)
+        readable, writable, exceptional = results[0], results[1], results[2]
+        for s in readable:
+            if s is sock:
+                conn, address = s.accept()
+                print('Received new connection from ', address)
+                inputs.append(conn)
+                message_queues[conn] = queue.Queue()
+            else:
+                data = s.recv(1024)
+                if data:
+                    print('Received:', data)
+                    nextCount = messageCounter + 1
+                    messageCounter = nextCount
+                    print('Total messages received:', messageCounter)
+                    message_queues[s].put(data)
+                    if s not in outputs:
+                        outputs.append(s)
+                else:
+                    if s in outputs:
+                        outputs.remove(s)
+                    inputs.remove(s)
+                    s.close()
+                    del message_queues[s]
+        for s in writable:
+            try:
+                next_msg = message_queues[s].get_nowait()
+            except queue.Empty:
+                outputs.remove(s)
+            else:
+                sent = s.send(next_msg)
+                if sent < len(next_msg):
+                    remaining_msg = next_msg[sent:]
+                    message_queues[s].queue.appendleft(remaining_msg)
+        for s in exceptional:
+            inputs.remove(s)
+            if s in outputs:
+                outputs.remove(s)
+            s.close()
+            del message_queues[s]
+
+
+# handle_new_connections_select serves every client from one thread with select(), closed sockets skipped
+# Arguments: sock - the listening socket
+# Return Value: None (it loops while it listens)
+# Assumptions: sock is a valid socket that is already bound and listening
+def handle_new_connections_select(sock):
+    global messageCounter
+    inputs = [sock]
+    outputs = []
+    message_queues = {}
+    while inputs:
+        results = select.select(inputs, outputs, inputs)
+        readable, writable, exceptional = results[0], results[1], results[2]
+        for s in readable:
+            if s is sock:
+                conn, address = s.accept()
+                print('Received new connection from ', address)
+                inputs.append(conn)
+                message_queues[conn] = queue.Queue()
+            else:
+                data = s.recv(1024)
+                if data:
+                    print('Received:', data)
+                    nextCount = messageCounter + 1
+                    messageCounter = nextCount
+                    print('Total messages received:', messageCounter)
+                    message_queues[s].put(data)
+                    if s not in outputs:
+                        outputs.append(s)
+                else:
+                    if s in outputs:
+                        outputs.remove(s)
+                    inputs.remove(s)
+                    s.close()
+                    del message_queues[s]
+        for s in writable:
+            if s not in message_queues:  # Lab fix: closed in the read step of this same pass
+                continue
+            try:
+                next_msg = message_queues[s].get_nowait()
+            except queue.Empty:
+                outputs.remove(s)
+            else:
+                sent = s.send(next_msg)
+                if sent < len(next_msg):
+                    remaining_msg = next_msg[sent:]
+                    message_queues[s].queue.appendleft(remaining_msg)
+        for s in exceptional:
+            if s not in message_queues:  # Lab fix: closed in the read step of this same pass
+                continue
+            inputs.remove(s)
+            if s in outputs:
+                outputs.remove(s)
+            s.close()
+            del message_queues[s]
+
+
+# handle_new_connections_poll_as_printed serves every client from one thread with poll()
+# Arguments: sock - the listening socket
+# Return Value: None (it loops forever)
+# Assumptions: sock is a valid socket that is already bound and listening
+# Lab: as the lesson's code block prints it: POLLIN & POLLOUT is 0, so a socket with data to echo
+# is watched for nothing and the echo is never sent (the client waits). The stage "poll" is the fix.
+def handle_new_connections_poll_as_printed(sock):
+    global messageCounter
+    message_queues = {}
+    fd_to_socket = {sock.fileno(): sock}
+    timeout = 1000
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    while True:
+        events = poller.poll(timeout)
+        for fd, flag in events:
+            s = fd_to_socket[fd]
+            if flag & (select.POLLIN | select.POLLPRI):
+                if s is sock:
+                    conn, address = s.accept()
+                    print('Received new connection from ', address)
+                    # conn = setup_ssl(conn)
+                    fd_to_socket[conn.fileno()] = conn
+                    poller.register(conn, select.POLLIN)
+                    message_queues[conn] = queue.Queue()
+                else:
+                    data = s.recv(1024)
+                    if data:
+                        print('Received:', data)
+                        nextCount = messageCounter + 1
+                        messageCounter = nextCount
+                        print('Total messages received:', messageCounter)
+                        message_queues[s].put(data)
+                        poller.modify(s, select.POLLIN & select.POLLOUT)
+                    else:
+                        poller.unregister(s)
+                        s.close()
+                        del message_queues[s]
+            if flag & select.POLLOUT:
+                try:
+                    next_msg = message_queues[s].get_nowait()
+                except queue.Empty:
+                    poller.modify(s, select.POLLIN)
+                else:
+                    sent = s.send(next_msg)
+                    if sent < len(next_msg):
+                        message_queues[s].queue.appendleft(next_msg[sent:])
+            if flag & select.POLLERR:
+                poller.unregister(s)
+                s.close()
+                del message_queues[s]
+
+
+# handle_new_connections_poll serves every client from one thread with poll(), as the lesson's prose says
+# Arguments: sock - the listening socket
+# Return Value: None (it loops forever)
+# Assumptions: sock is a valid socket that is already bound and listening
+def handle_new_connections_poll(sock):
+    global messageCounter
+    message_queues = {}
+    fd_to_socket = {sock.fileno(): sock}
+    timeout = 1000
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    while True:
+        events = poller.poll(timeout)
+        for fd, flag in events:
+            s = fd_to_socket[fd]
+            if flag & (select.POLLIN | select.POLLPRI):
+                if s is sock:
+                    conn, address = s.accept()
+                    print('Received new connection from ', address)
+                    # conn = setup_ssl(conn)
+                    fd_to_socket[conn.fileno()] = conn
+                    poller.register(conn, select.POLLIN)
+                    message_queues[conn] = queue.Queue()
+                else:
+                    data = s.recv(1024)
+                    if data:
+                        print('Received:', data)
+                        nextCount = messageCounter + 1
+                        messageCounter = nextCount
+                        print('Total messages received:', messageCounter)
+                        message_queues[s].put(data)
+                        poller.modify(s, select.POLLIN | select.POLLOUT)  # Lab fix: | (the code block has &)
+                    else:
+                        poller.unregister(s)
+                        s.close()
+                        del message_queues[s]
+            if s is not sock and s not in message_queues:  # Lab fix: closed in the read step just above
+                continue
+            if flag & select.POLLOUT:
+                try:
+                    next_msg = message_queues[s].get_nowait()
+                except queue.Empty:
+                    poller.modify(s, select.POLLIN)
+                else:
+                    sent = s.send(next_msg)
+                    if sent < len(next_msg):
+                        message_queues[s].queue.appendleft(next_msg[sent:])
+            if flag & select.POLLERR:
+                poller.unregister(s)
+                s.close()
+                del message_queues[s]
+
+
+# handle_new_connections_thread_pool serves clients from a pool of 10 threads, and stops gracefully
+# Arguments: sock - the listening socket
+# Return Value: None (it returns once interrupted, e.g. by Ctrl-C)
+# Assumptions: sock is a valid socket that is already bound and listening
+def handle_new_connections_thread_pool(sock):
+    global messageCounter
+    messageCounter = []
+
+    # handle_client echoes what a client sends and keeps each message (list.append needs no lock)
+    def handle_client(conn):
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            print('Received:', data)
+            messageCounter.append(data)
+            print('Total messages received:', len(messageCounter))
+            conn.sendall(data)
+        conn.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        try:
+            while True:
+                conn, address = sock.accept()
+                print('Received new connection from ', address)
+                # conn = setup_ssl(conn)
+                pool.submit(handle_client, conn)
+        except:  # noqa: E722 (the lesson's bare except: Ctrl-C, or the lab's SIGTERM, ends the loop)
+            print('Shutting down gracefully...')
+
+
+# Lab addition: the lesson's stages by the name `make lab STAGE=...` gives them.
+STAGES = {
+    'threads': handle_new_connections_threads,
+    'counter-without-global': handle_new_connections_threads_counter_without_global,
+    'counter': handle_new_connections_threads_counter,
+    'lock': handle_new_connections_threads_lock,
+    'condition': handle_new_connections_threads_condition,
+    'select-as-printed': handle_new_connections_select_as_printed,
+    'select': handle_new_connections_select,
+    'poll-as-printed': handle_new_connections_poll_as_printed,
+    'poll': handle_new_connections_poll,
+    'thread-pool': handle_new_connections_thread_pool,
+}
+
+
 # format_seconds prints 2.0 as 2 and 0.5 as 0.5
 # Arguments: seconds - a float
 # Return Value: the shortest text for it
@@ -134,13 +565,17 @@ def format_seconds(seconds):
 
 
 # start_server sets up the listening socket and serves clients
-# Arguments: port - the TCP port to listen on, idle_timeout and recv_size as for handle_new_connections_simple
+# Arguments: port - the TCP port to listen on, idle_timeout and recv_size as for handle_new_connections_simple,
+#            stage - 'simple' or a name in STAGES
 # Return Value: None
 # Assumptions: none
-def start_server(port, idle_timeout, recv_size):
+def start_server(port, idle_timeout, recv_size, stage='simple'):
     listen_socket = initialize_server_socket(port)
     print(f"Starting server on '{SERVER_NAME}' port {port}")
-    handle_new_connections_simple(listen_socket, idle_timeout, recv_size)
+    if stage == 'simple':
+        handle_new_connections_simple(listen_socket, idle_timeout, recv_size)
+    else:
+        STAGES[stage](listen_socket)
 
 
 # stop sends SIGTERM's exit through Python's normal shutdown
@@ -158,7 +593,9 @@ if __name__ == '__main__':
         port = parse_command_line_arguments(sys.argv[1:])
         idle_timeout = positive_setting('IDLE_TIMEOUT', IDLE_TIMEOUT, float)
         recv_size = positive_setting('RECV_SIZE', RECV_SIZE, int)
-        start_server(port, idle_timeout, recv_size)
+        if SERVER_STAGE != 'simple' and SERVER_STAGE not in STAGES:
+            raise ConfigError('unknown stage {!r}: give simple or {}'.format(SERVER_STAGE, ', '.join(STAGES)))
+        start_server(port, idle_timeout, recv_size, SERVER_STAGE)
     except ConfigError as error:
         sys.exit('ServerPython: error: {}'.format(error))
     except OSError as error:

@@ -75,6 +75,11 @@ def server_nc(_):
     return client.server_nc(*_setup(None))
 
 
+def clients(_):
+    from . import client
+    return client.clients(*_setup(None))
+
+
 def nc(_):
     from . import netcat
     return netcat.attach(_setup(None)[0])
@@ -129,7 +134,7 @@ def exchange(_):
     if name and not re.fullmatch(r'[a-z0-9][a-z0-9-]*', name):
         raise SettingError('bad NAME {!r}: give an exchange name (make exchange lists them)'.format(name))
     settings, compose = _setup(None)
-    run = sweep.new_run()
+    run = sweep.child_run('exchange')
     try:
         return exchanges.replay(compose, settings, name, run)
     finally:
@@ -145,7 +150,7 @@ def test(args):
     images.ensure(settings)
     run = sweep.new_run()
     env = {**os.environ, 'TESTCONTAINERS_RYUK_DISABLED': 'true', 'SOCKET_LAB_RUN': run}
-    workers = os.environ.get('TEST_WORKERS') or '3'
+    workers = os.environ.get('TEST_WORKERS') or '4'
     checked.port('TEST_WORKERS', workers)
     extra = checked.arguments('PYTEST_ARGS', os.environ.get('PYTEST_ARGS', ''))
     try:

@@ -27,7 +27,17 @@ from .topology import container_options, normalised_services  # noqa: E402
 PORT_PLACEHOLDER = '{ephemeral_port}'
 # kind -> (compose service, network alias)
 KINDS = {'server': ('server', 'server'), 'netcat': ('netcat', 'netcat'), 'nc-client': ('netcat', None),
-         'client': ('client', None)}
+         'client': ('client', None), 'client-loop': ('client', None)}
+# A client-loop role: the next lesson's `for i in {1..100}; do python3 ClientPython.py; done` (socketlab.client).
+from .client import LOOP  # noqa: E402
+# What an expectation's key may end in, after the role's name: which stream, and which part of it.
+#   ROLE: [lines]          all of its standard output, line by line
+#   ROLE_stderr: [lines]   all of its standard error
+#   ..._first / ..._last: [lines]   its first / last lines only
+#   ..._count: {text: n}   how many times each of these texts was printed (threads' lines may be
+#                          spliced into each other, as the lesson warns: the text is counted, not lines)
+#   ROLE_varies: pattern   reported (the last line matching it), never asserted: what the lesson says varies
+PARTS = ('_first', '_last', '_count', '_varies')
 
 
 def load_catalogue(path=CATALOGUE):
@@ -149,6 +159,11 @@ class Lab:
         if kind == 'nc-client':
             options['entrypoint'] = ['nc.openbsd']
             command = ['-N', 'server', str(spec.get('port', env['NC_PORT']))]
+        if kind == 'client-loop':
+            options['entrypoint'] = ['bash', '-c', LOOP, 'loop']
+            command = [str(spec['count'])]
+        if kind == 'server' and 'stage' in spec:
+            env['SERVER_STAGE'] = spec['stage']
         if 'entrypoint' in spec:  # a test's own program in a role's image (tests/test_robustness.py)
             options['entrypoint'] = spec['entrypoint']
         env.update({k: str(v) for k, v in (spec.get('env') or {}).items()})
@@ -198,30 +213,76 @@ def play(exchange, lab):
             terminal.type(typing['text'])
         elif 'exit' in step:
             role = lab.roles[step['exit']['of']]
-            code = role.wait_exit()
+            code = role.wait_exit(step['exit'].get('within', health.WAIT))
             if code != step['exit']['code']:
                 raise AssertionError('{} exited with {}, not {}: stdout {!r}, stderr {!r}'.format(
                     role.name, code, step['exit']['code'], role.stdout(), role.stderr()))
+        elif 'queued' in step:
+            _wait_queued(lab, **step['queued'])
+        elif 'now' in step:  # what roles have printed so far, exactly (e.g. nothing more yet)
+            for key, expected in step['now'].items():
+                actual = output_lines(lab.roles[key].stdout())
+                rendered = render(expected, actual, lab.values())
+                if actual != rendered:
+                    raise AssertionError('{} printed {!r} by now, not {!r}'.format(key, actual, rendered))
+        elif 'signal' in step:
+            lab.roles[step['signal']['to']].docker.kill(signal=step['signal']['name'])
         else:
             raise ValueError('unknown step {!r}'.format(step))
 
 
+def _wait_queued(lab, at, bytes, **peer):
+    """Until AT's kernel holds BYTES bytes from the role FROM, received and not yet read by the program
+    (ss's Recv-Q): the connection is made and its data sent, and the program has not taken it."""
+    source = lab.roles[peer['from']]
+
+    def queued():
+        ss = lab.roles[at].docker.exec_run(['ss', '-Htn', 'state', 'established']).output.decode()
+        return any(line.split()[0] == str(bytes) and line.split()[3].startswith(source.ip + ':') for line in ss.splitlines())
+    health.eventually(queued, what='{} never held {} bytes from {}'.format(at, bytes, peer['from']))
+
+
+def _part(key, lines, expected, values):
+    """(actual, expected) for one expectation key: the part of the lines it speaks of."""
+    if key.endswith('_count'):
+        text = '\n'.join(lines)
+        return {line: text.count(line) for line in expected}, expected
+    if key.endswith('_first'):
+        lines = lines[:len(expected)]
+    elif key.endswith('_last'):
+        lines = lines[-len(expected):]
+    return lines, render(expected, lines, values)
+
+
 def transcripts(exchange, lab, settle=5.0):
-    """Each expected stream as (actual lines, expected lines rendered). Output still on its way (docker's
-    log copier, the attach stream) is waited for, at most `settle` seconds."""
+    """Each expected stream as (actual, expected rendered); a _varies key is left to reports().
+    Output still on its way (docker's log copier, the attach stream) is waited for, at most `settle` s."""
     values = lab.values()
 
     def read():
         result = {}
         for key, expected in exchange['expect'].items():
-            role = lab.roles[key.removesuffix('_stderr')]
-            actual = output_lines(role.stderr() if key.endswith('_stderr') else role.stdout())
-            result[key] = (actual, render(expected, actual, values))
+            if key.endswith('_varies'):
+                continue
+            stream = next((key[:-len(part)] for part in PARTS if key.endswith(part)), key)
+            role = lab.roles[stream.removesuffix('_stderr')]
+            lines = output_lines(role.stderr() if stream.endswith('_stderr') else role.stdout())
+            result[key] = _part(key, lines, expected, values)
         return result
     try:
         return health.eventually(lambda: (lambda r: r if all(a == e for a, e in r.values()) else None)(read()), settle)
     except health.NotYet:
         return read()
+
+
+def reports(exchange, lab):
+    """What the lesson says varies, as it came this time: {key: the last line matching its pattern}."""
+    found = {}
+    for key, pattern in exchange['expect'].items():
+        if key.endswith('_varies'):
+            lines = [line for line in output_lines(lab.roles[key[:-len('_varies')]].stdout()) if re.fullmatch(pattern, line)]
+            found[key] = lines[-1] if lines else None
+    return found
 
 
 def replay(compose, settings, name, run):
@@ -244,11 +305,14 @@ def replay(compose, settings, name, run):
         ok = True
         for key, (actual, expected) in transcripts(exchange, lab).items():
             print('\n--- {} ---'.format(key))
-            print('\n'.join(actual)) if actual else None
+            shown = ['{}  x{}'.format(k, v) for k, v in actual.items()] if isinstance(actual, dict) else actual
+            print('\n'.join(shown)) if shown else None
             if actual != expected:
                 ok = False
                 print('!!! expected:')
-                print('\n'.join(expected))
+                print('\n'.join(['{}  x{}'.format(k, v) for k, v in expected.items()] if isinstance(expected, dict) else expected))
+        for key, line in reports(exchange, lab).items():
+            print('\n--- {} (varies from run to run) ---\n{}'.format(key, line))
         print('\n{}'.format('as the lesson shows' if ok else 'DIFFERS from the catalogue'))
         return 0 if ok else 1
     finally:

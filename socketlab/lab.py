@@ -27,9 +27,11 @@ def _wanted(settings):
 
 
 def _record_server(settings, container):
+    """Notes which container runs what, and that this start of it was seen healthy."""
     path = _server_record(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({'container': container.id, **_wanted(settings)}))
+    path.write_text(json.dumps({'container': container.id, 'started': container.attrs['State']['StartedAt'],
+                                **_wanted(settings)}))
 
 
 def _healthy_or_explain(container):
@@ -64,16 +66,16 @@ def server(settings, compose):
     except (OSError, ValueError):
         recorded = {}
     wanted = _wanted(settings)
-    if container is not None and recorded.get('container') == container.id:
-        if {k: recorded.get(k) for k in wanted} == wanted:
-            _healthy_or_explain(container)
-            return container
-        if {k: v for k, v in recorded.items() if k != 'source'} == {'container': container.id, **{k: v for k, v in wanted.items() if k != 'source'}}:
+    same = container is not None and recorded.get('container') == container.id
+    if same and all(recorded.get(k) == v for k, v in wanted.items() if k != 'source'):
+        if recorded['source'] != wanted['source']:
             container.restart(timeout=5)  # only the file changed: start the program again on it
             container.reload()
-            _healthy_or_explain(container)
-            _record_server(settings, container)
-            return container
+        if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
+            return container  # the same start of it that was seen healthy, still running
+        _healthy_or_explain(container)
+        _record_server(settings, container)
+        return container
     images.ensure(settings, 'server')
     compose.run(settings, 'up', '-d', '--no-deps', 'server')
     container = engine.service_container(settings.project, 'server')
@@ -101,8 +103,9 @@ def up(settings, compose):
     if settings.publish:
         print('Published on 127.0.0.1 only: TCP {0} (server); UDP {0} (nc). Give PUBLISH=1 to every make '
               'command (or export it) to keep them.'.format(port))
-    print('The lab is up: server (python3 ServerPython.py, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
-        port, settings.nc_flavor, port))
+    stage = '' if settings.stage == 'simple' else ', stage {}'.format(settings.stage)
+    print('The lab is up: server (python3 ServerPython.py{}, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
+        stage, port, settings.nc_flavor, port))
     print('Next:')
     print("  make tcp     the lesson's TCP client against the server")
     print('  make udp     the UDP client against nc; then in another terminal')
@@ -120,6 +123,8 @@ def lines(settings):
             continue
         if service == 'server':
             what = 'python3 ServerPython.py ' + ' '.join(container.attrs['Config']['Cmd'] or [])
+            stage = next((e.split('=', 1)[1] for e in container.attrs['Config']['Env'] if e.startswith('SERVER_STAGE=')), 'simple')
+            what += '' if stage == 'simple' else '  (stage {})'.format(stage)
         else:
             what = netcat.command(container)
         out.append('  {:<7} {}  {}  {}'.format(service, container.name, engine.address(container), what.strip()))

@@ -87,6 +87,11 @@ class OneLineParser(argparse.ArgumentParser):
         raise SettingError('{}: {}'.format(self.prog, message))
 
 
+# The stages of server/ServerPython.py (its STAGES, and the lesson's own simple server), for make lab STAGE=.
+STAGES = ('simple', 'threads', 'counter-without-global', 'counter', 'lock', 'condition', 'select-as-printed',
+          'select', 'poll-as-printed', 'poll', 'thread-pool')
+
+
 def _or(allowed):
     shown = [repr(a) if a == '' else a for a in allowed]
     return ', '.join(shown[:-1]) + ' or ' + shown[-1]
@@ -109,6 +114,7 @@ class Settings:
     idle_timeout: str = '300'
     server_impair: str = ''
     netcat_impair: str = ''
+    stage: str = 'simple'
 
     @classmethod
     def from_environment(cls, env=None):
@@ -131,6 +137,7 @@ class Settings:
             args=get('ARGS', arguments),
             compose=get('COMPOSE', choice, ('auto', 'v2', 'v1')),
             idle_timeout=get('IDLE_TIMEOUT', seconds),
+            stage=get('STAGE', choice, STAGES),
         )
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.
         for name in ('SERVER_IMPAIR', 'NETCAT_IMPAIR'):
@@ -146,7 +153,7 @@ class Settings:
         return {
             'SERVER_PORT': str(self.server_port), 'NC_FLAVOR': self.nc_flavor, 'NC_MODE': 'udp',
             'IDLE_TIMEOUT': self.idle_timeout, 'SERVER_IMPAIR': self.server_impair,
-            'NETCAT_IMPAIR': self.netcat_impair, 'LAB_IMAGES': self.images, **more,
+            'NETCAT_IMPAIR': self.netcat_impair, 'LAB_IMAGES': self.images, 'SERVER_STAGE': self.stage, **more,
         }
 
     def image(self, program):

@@ -14,6 +14,13 @@ def new_run():
     return os.environ.setdefault('SOCKET_LAB_RUN', uuid.uuid4().hex[:8])
 
 
+def child_run(kind):
+    """A run of its own (make exchange, make bench), inside the run that started it if any
+    (PARENT-KIND-ID): it sweeps only its own things, and the parent's sweep covers what it left."""
+    parent = os.environ.get('SOCKET_LAB_RUN')
+    return '{}-{}-{}'.format(parent, kind, uuid.uuid4().hex[:8]) if parent else '{}-{}'.format(kind, uuid.uuid4().hex[:8])
+
+
 def made_by(labels, run):
     """Whether something with these labels was made by the run (or by a run it started: a bench a test
     runs labels its things RUN-bench-ID)."""

@@ -30,7 +30,19 @@ def docker_missing():
     return None
 
 
+def _loops_of_clients(item):
+    """Whether the test plays one of the next lesson's loops of 100 clients (long, mostly waiting)."""
+    callspec = getattr(item, 'callspec', None)
+    name = callspec.params.get('name') if callspec else None
+    if not name or item.module.__name__ != 'test_exchanges':
+        return False
+    return any(role['kind'] == 'client-loop' for role in item.module.CATALOGUE[name]['roles'].values())
+
+
 def pytest_collection_modifyitems(config, items):
+    # The longest first (the loops of clients, then the modules that share one lab), so that
+    # pytest-xdist's workers finish together.
+    items.sort(key=lambda item: (not _loops_of_clients(item), item.get_closest_marker('xdist_group') is None))
     reason = None
     for item in items:
         if item.get_closest_marker('docker'):
@@ -43,6 +55,16 @@ def pytest_sessionfinish(session):
     """A run of pytest alone (not through make test) removes what it made too, once all workers are done."""
     if not hasattr(session.config, 'workerinput') and docker_missing() is None:
         sweep.sweep(RUN)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the lessons say varies (e.g. the racing total), as it came in this run: reported, not asserted."""
+    varied = [value for report in terminalreporter.stats.get('passed', []) if report.when == 'call'
+              for key, value in report.user_properties if key == 'varies']
+    if varied:
+        terminalreporter.write_sep('-', 'what the lessons say varies, this run')
+        for line in varied:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope='session')

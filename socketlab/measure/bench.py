@@ -49,10 +49,10 @@ class Bench:
 
     def __init__(self, settings):
         self.client = engine.client()
-        # Its own run id (a bench that a test runs must not sweep the suite's things), within the run
-        # that started it, if any: that run's sweep then removes what a bench cut short left.
-        parent = os.environ.get('SOCKET_LAB_RUN')
-        self.run = '{}-bench-{}'.format(parent, uuid.uuid4().hex[:8]) if parent else 'bench-' + uuid.uuid4().hex[:8]
+        # Its own run (a bench that a test runs must not sweep the suite's things), inside the run that
+        # started it, if any: that run's sweep then removes what a bench cut short left.
+        from ..sweep import child_run
+        self.run = child_run('bench')
         self.labels = {engine.RUN_LABEL: self.run}
         self.network = self.client.networks.create('socket-lab-' + self.run, driver='bridge', labels=self.labels)
         # The server's container as compose.yaml makes it (hardening, limits, mounts, bounded logs).
