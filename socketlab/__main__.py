@@ -16,7 +16,8 @@ from .settings import SettingError
 
 def _setup(args):
     from .compose import choose
-    settings = checked.Settings.from_environment()
+    from .lab import remembered
+    settings = remembered(checked.Settings.from_environment())
     return settings, choose(settings.compose)
 
 

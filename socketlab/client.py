@@ -52,21 +52,25 @@ def clients(settings, compose):
         raise SettingError('bad N or LOOPS: give N from 1 to 1000 and LOOPS from 1 to 4')
     images.ensure(settings, 'client')
     server = lab.server(settings, compose)
+    totals = [line for line in server.logs(stderr=False).decode(errors='replace').splitlines() if line.startswith('Total')]
+    if totals:  # the server counts on from its earlier clients (make lab STAGE=... again does not restart it)
+        print("Before the loops, the server's last total: " + totals[-1])
     if loops == 1:  # one terminal: its lines as they come, as the lesson shows them
         status = oneoff.run(settings, compose, 'client', server, str(count), entrypoint=['bash', '-c', LOOP, 'loop'])[0]
     else:
         started = [oneoff.create(settings, compose, 'client', server, str(count), entrypoint=['bash', '-c', LOOP, 'loop'])
                    for _ in range(loops)]
         try:
+            addresses = []
             for container in started:
                 container.start()
-            status = max(container.wait()['StatusCode'] for container in started)
-            for number, container in enumerate(started, 1):
                 container.reload()
+                addresses.append(engine.address(container))
+            status = max(container.wait()['StatusCode'] for container in started)
+            for number, (container, address) in enumerate(zip(started, addresses), 1):
                 lines = container.logs(stderr=False).decode(errors='replace').splitlines()
                 print('loop {} on {}: {} clients, {} printed "Received: b\'Hello, world\'"'.format(
-                    number, engine.address(container), lines.count('Starting client...'),
-                    lines.count("Received: b'Hello, world'")))
+                    number, address, lines.count('Starting client...'), lines.count("Received: b'Hello, world'")))
         finally:
             for container in started:
                 oneoff.remove(container)

@@ -1,18 +1,40 @@
 """The lab itself: bring it up (server and nc, healthy), keep the server running what the learner
 wrote, say what runs, show the logs, take it down."""
+import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import shutil
 import sys
 
 from . import engine, health, images, netcat
+from . import settings as checked
 from .paths import ROOT, state_dir
 from .wire import impair
 
 SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
 # A server that listens only here is unreachable from the other containers (the learner's likeliest mistake).
 LOOPBACK = ('127.', 'localhost', '::1')
+
+
+def remembered(settings, env=None):
+    """The settings with the stage `make lab STAGE=...` chose for this lab, unless STAGE is given now:
+    a learner picks the stage once, then runs make server-nc, make tcp, make clients against it."""
+    env = os.environ if env is None else env
+    if env.get('STAGE'):
+        return settings
+    try:
+        stage = (state_dir(settings.project) / 'stage').read_text().strip()
+    except OSError:
+        return settings
+    return dataclasses.replace(settings, stage=checked.choice("the lab's stage (.lab)", stage, checked.STAGES))
+
+
+def _remember_stage(settings):
+    path = state_dir(settings.project) / 'stage'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(settings.stage + '\n')
 
 
 def _server_record(settings):
@@ -92,6 +114,7 @@ def up(settings, compose):
     images.ensure(settings)
     compose.run(settings, 'up', '-d', '--remove-orphans', 'server', 'netcat')
     server(settings, compose)
+    _remember_stage(settings)
     netcat.fresh(settings, compose)
     impair.sync(settings, compose)
     for line in lines(settings):

@@ -137,6 +137,37 @@ def test_capture_writes_the_users_pcap_and_ladder(walk):
     (ROOT / folder).rmdir()
 
 
+@v2_only
+def test_the_threads_stage_serves_a_client_while_nc_holds_a_connection(walk):
+    """The next lesson's stage 2 in real terminals: make lab STAGE=threads (remembered by the lab), nc
+    held open by make server-nc, make tcp served at once, then nc's next line with no new connection."""
+    output, status = walk.run('lab', 'STAGE=threads')
+    assert status == 0 and output[0].endswith('python3 ServerPython.py --port=12345  (stage threads)')
+    nc = walk.make('server-nc')
+    nc.send('Hello\r')
+    nc.expect_exact('Hello\r\nHello\r\n')
+    assert walk.run('tcp') == (LESSON['client'], 0)  # no STAGE given: the lab's own
+    nc.send('Still here!\r')
+    nc.expect_exact('Still here!\r\nStill here!\r\n')
+    nc.sendcontrol('d')
+    assert finish(nc) == 0
+    server_log = lines(container(walk.project, 'server').logs().decode())
+    assert [line.split(' (')[0] for line in server_log[-5:]] == [
+        'Received new connection from ', "Received: b'Hello\\n'", 'Received new connection from ',
+        "Received: b'Hello, world'", "Received: b'Still here!\\n'"]
+
+
+@v2_only
+def test_clients_two_loops_at_once_with_the_lock_count_every_message(walk):
+    output, status = walk.run('lab', 'STAGE=lock')
+    assert status == 0
+    output, status = walk.run('clients', 'N=3', 'LOOPS=2')
+    assert status == 0
+    assert [line.split(' on ')[0] for line in output[:2]] == ['loop 1', 'loop 2']
+    assert [line.split(': ', 1)[1] for line in output[:2]] == ['3 clients, 3 printed "Received: b\'Hello, world\'"'] * 2
+    assert output[2] == "The server's last line (make logs shows them all): Total messages received: 6"
+
+
 @both
 def test_down_removes_the_lab(walk):
     output, status = walk.run('down')

@@ -214,3 +214,13 @@ def test_client_send_str_prints_the_lessons_typeerror(local_server):
     result = run(CLIENT_FILE, '--host', '127.0.0.1', '--port', str(local_server.port), '--send-str')
     assert (result.returncode, result.stdout, result.stderr) == (
         1, 'Starting client...\n', "TypeError: a bytes-like object is required, not 'str'\n")
+
+
+def test_the_labs_stage_names_are_the_servers(server):
+    from socketlab.settings import STAGES
+    assert set(STAGES) == {'simple', *server.STAGES}
+
+
+def test_the_server_refuses_an_unknown_stage_in_one_line():
+    result = run(SERVER_FILE, env={'SERVER_STAGE': 'fork'})
+    assert result.returncode == 1 and result.stderr.startswith("ServerPython: error: unknown stage 'fork': give simple or threads,")
