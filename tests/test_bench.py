@@ -11,7 +11,7 @@ from socketlab.paths import ROOT
 from makeplay import person_env
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('bench')]
-TINY = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1024,65536'
+TINY = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1024,65536 --concurrency 1,3 --exchanges 6'
 FIGURES = ['rtt_p50_us', 'rtt_p99_us', 'conn_per_s', 'bulk_MBps']
 
 
@@ -41,7 +41,8 @@ def test_every_server_has_every_figure_and_its_ratio_to_socat(report):
         assert set(row['ratio_to_socat']) == set(FIGURES)
         assert row['ratio_to_socat']['bulk_MBps'] == pytest.approx(row['bulk_MBps'] / bench['servers']['socat']['bulk_MBps'])
         assert row['bulk_sent'] == row['bulk_echoed'] == 65536 and row['bulk_exact']  # echoed byte-exact
-        assert done.stdout.count('\n  {} '.format(name)) == 1  # a row of the terminal table
+        first_table = done.stdout.split("The next lesson's servers")[0]
+        assert first_table.count('\n  {} '.format(name)) == 1  # a row of the terminal table
     assert bench['servers']['socat']['ratio_to_socat'] == {figure: 1 for figure in FIGURES}
 
 
@@ -54,9 +55,21 @@ def test_receive_sizes_swept_with_socat_as_reference(report):
         assert [row[0] for row in csv.reader(f)] == ['recv_size', '1024', '65536', 'socat']
 
 
+def test_the_next_lessons_stages_side_by_side_with_socat(report):
+    done, _, bench, _ = report
+    assert list(bench['stages']) == ['simple', 'threads', 'counter', 'lock', 'select', 'poll', 'thread-pool', 'socat']
+    for name, rows in bench['stages'].items():
+        assert list(rows) == ['1', '3']
+        for row in rows.values():
+            assert row['failed'] == 0 and row['exchanges_per_s'] > 0 and row['p99_ms'] >= row['p50_ms'] > 0, (name, row)
+    # the lock keeps the lesson's 0.1 s of latency inside it: its exchanges never overlap
+    assert bench['stages']['lock']['3']['p50_ms'] >= 100
+    assert "The next lesson's servers" in done.stdout
+
+
 def test_files_are_the_users_and_the_machine_is_described(report):
     _, folder, bench, _ = report
-    for name in ('bench.json', 'servers.csv', 'recv_size.csv', 'recv_size.svg', 'recv_size.png'):
+    for name in ('bench.json', 'servers.csv', 'recv_size.csv', 'recv_size.svg', 'recv_size.png', 'stages.svg', 'stages.png'):
         assert (folder / name).stat().st_uid == os.getuid() and (folder / name).stat().st_size > 0
     assert (folder / 'recv_size.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert set(bench['machine']) == {'cores', 'kernel', 'docker_engine', 'python'}

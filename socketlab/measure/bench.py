@@ -83,11 +83,11 @@ class Bench:
         except health.NotYet as error:
             raise RuntimeError(str(error)) from None
 
-    def load(self, name, rtt, connections, bulk):
+    def load(self, name, *args):
         """One run of load.py against one server, from a fresh container on the network."""
         try:
             output = self.client.containers.run(
-                self.client_image, [LOAD, self.servers[name].name, str(PORT), str(rtt), str(connections), str(bulk)],
+                self.client_image, [LOAD, self.servers[name].name, str(PORT), *map(str, args)],
                 entrypoint=['python3', '-c'], remove=True, labels=self.labels, network=self.network.name,
                 **self.hardening)
         except engine.errors().ContainerError as error:
@@ -159,6 +159,53 @@ def machine(compose=None):
     return info
 
 
+# The next lesson's servers (make lab STAGE=...) measured side by side; counter-without-global,
+# the as-printed select and poll are left out: they do not serve (that is what they show).
+BENCH_STAGES = ['simple', 'threads', 'counter', 'lock', 'select', 'poll', 'thread-pool']
+
+
+def stage(name):
+    return 'stage-' + name
+
+
+def stages(bench, flags):
+    """Each stage (and socat) under 1, 10 and 100 clients at once: exchanges per second, p50/p99 of an
+    exchange's time, failures; interleaved over the rounds like the rest."""
+    table = {name: {} for name in BENCH_STAGES + ['socat']}
+    for round_ in range(flags.rounds):
+        for clients in flags.concurrency:
+            for name in table:
+                progress('stages: round {}/{}, {} clients at once, {}'.format(round_ + 1, flags.rounds, clients, name))
+                server = 'socat' if name == 'socat' else stage(name)
+                total = max(flags.exchanges, clients)
+                table[name].setdefault(str(clients), []).append(bench.load(server, 'concurrent', clients, total))
+    return {name: {clients: {key: median(run[key] for run in runs) for key in ('exchanges_per_s', 'p50_ms', 'p99_ms')}
+                   | {'failed': sum(run['failed'] for run in runs)} for clients, runs in rows.items()}
+            for name, rows in table.items()}
+
+
+def plot_stages(table, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for name, rows in table.items():
+        xs = [int(c) for c in rows]
+        axes.plot(xs, [rows[c]['exchanges_per_s'] for c in rows], marker='o', label=name,
+                  linestyle='--' if name == 'socat' else '-')
+    axes.set_xscale('log')
+    axes.set_yscale('log')
+    axes.set_xticks(xs, [str(x) for x in xs])
+    axes.set_xlabel('clients at once')
+    axes.set_ylabel("the lesson's exchanges per second")
+    axes.set_title("The next lesson's servers under clients at once")
+    axes.grid(True, which='both', alpha=0.3)
+    axes.legend(fontsize='small')
+    figure.tight_layout()
+    for suffix in ('.svg', '.png'):
+        figure.savefig(path.with_suffix(suffix))
+
+
 def plot(sizes, reference, path, bulk):
     import matplotlib
     matplotlib.use('Agg')  # files only, no display
@@ -179,6 +226,21 @@ def plot(sizes, reference, path, bulk):
     figure.tight_layout()
     for suffix in ('.svg', '.png'):
         figure.savefig(path.with_suffix(suffix))
+
+
+def report_stages(table):
+    clients = list(next(iter(table.values())))
+    lines = ["The next lesson's servers: the lesson's exchange with clients at once (medians; "
+             'exchanges/s, p50 / p99 of one exchange in ms)',
+             '  {:<12}'.format('server') + ''.join('{:>28}'.format('{} at once'.format(c)) for c in clients)]
+    for name, rows in table.items():
+        cells = []
+        for c in clients:
+            row = rows[c]
+            cell = '{:.0f}/s {:.1f} / {:.1f}'.format(row['exchanges_per_s'], row['p50_ms'] or 0, row['p99_ms'] or 0)
+            cells.append('{:>28}'.format(cell + (' ({} failed)'.format(row['failed']) if row['failed'] else '')))
+        lines.append('  {:<12}'.format(name) + ''.join(cells))
+    return '\n'.join(lines)
 
 
 def report(table, runs, sizes, info):
@@ -209,14 +271,19 @@ def parse_command_line_arguments(args):
     parser.add_argument('--connections', type=int, default=300, help='sequential connections')
     parser.add_argument('--bulk', type=int, default=8 << 20, help='bytes echoed in the bulk test')
     parser.add_argument('--recv-sizes', type=lambda text: [int(size) for size in text.split(',')], default=DEFAULT_SIZES)
+    parser.add_argument('--concurrency', type=lambda text: [int(n) for n in text.split(',')], default=[1, 10, 100],
+                        help="clients at once, for the next lesson's stages")
+    parser.add_argument('--exchanges', type=int, default=100, help='exchanges per stage and concurrency (at least one per client)')
     flags = parser.parse_args(args)
     # Bounded: every count and size from 1 to a limit that keeps a run within minutes.
-    limits = {'rounds': 20, 'rtt': 100000, 'connections': 10000, 'bulk': 256 << 20}
+    limits = {'rounds': 20, 'rtt': 100000, 'connections': 10000, 'bulk': 256 << 20, 'exchanges': 10000}
     for name, most in limits.items():
         if not 1 <= getattr(flags, name) <= most:
             parser.error('--{} must be from 1 to {}'.format(name, most))
     if not all(1 <= size <= 1 << 24 for size in flags.recv_sizes):
         parser.error('--recv-sizes must each be from 1 to 16777216')
+    if not all(1 <= n <= 200 for n in flags.concurrency):
+        parser.error('--concurrency must each be from 1 to 200')
     return flags
 
 
@@ -231,7 +298,7 @@ def main(settings):
     flags = parse_command_line_arguments(list(checked.arguments('BENCH_ARGS', os.environ.get('BENCH_ARGS', ''))))
     out = settings.results / 'bench-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
     out.mkdir(parents=True)
-    result = {'machine': machine(), 'config': vars(flags), 'servers': None, 'runs': None, 'recv_size': None}
+    result = {'machine': machine(), 'config': vars(flags), 'servers': None, 'runs': None, 'recv_size': None, 'stages': None}
     write_json(out / 'bench.json', result)
     bench = Bench(settings)
     try:
@@ -239,6 +306,11 @@ def main(settings):
             progress('starting the servers: the lesson with RECV_SIZE={}'.format(size))
             bench.start(lesson(size), bench.server_image, ['--port={}'.format(PORT)],
                         env={'LISTEN_ADDRESS': '0.0.0.0', 'RECV_SIZE': str(size)})
+        for name in BENCH_STAGES:
+            progress('starting the servers: the lesson with STAGE={}'.format(name))
+            # a thread per client: 100 clients at once are 100 threads, past the lab's 64 processes
+            bench.start(stage(name), bench.server_image, ['--port={}'.format(PORT)],
+                        env={'LISTEN_ADDRESS': '0.0.0.0', 'SERVER_STAGE': name}, pids_limit=1024)
         for name, command in PEERS.items():
             progress('starting the servers: {}'.format(name))
             # socat and ncat fork a process per connection, and socat's lingers half a second after
@@ -249,6 +321,9 @@ def main(settings):
         write_json(out / 'bench.json', result)
         sizes = receive_sizes(bench, flags)
         result['recv_size'] = sizes
+        write_json(out / 'bench.json', result)
+        staged = stages(bench, flags)
+        result['stages'] = staged
         write_json(out / 'bench.json', result)
     except KeyboardInterrupt:
         print('\nbench: stopped; what it measured so far is in {}; what it started is removed'.format(out / 'bench.json'), file=sys.stderr)
@@ -269,6 +344,8 @@ def main(settings):
         writer.writerow(['recv_size', 'bulk_MBps'])
         writer.writerows([size, rounded(row['bulk_MBps'], 2)] for size, row in sizes.items())
     plot({k: v for k, v in sizes.items() if k != 'socat'}, sizes['socat']['bulk_MBps'], out / 'recv_size', flags.bulk)
+    plot_stages(staged, out / 'stages')
     print(report(table, runs, sizes, result['machine']))
-    print('\nResults in {}: bench.json, servers.csv, recv_size.csv, recv_size.svg, recv_size.png'.format(out))
+    print('\n' + report_stages(staged))
+    print('\nResults in {}: bench.json, servers.csv, recv_size.csv, recv_size.svg/.png, stages.svg/.png'.format(out))
     return 0

@@ -9,6 +9,7 @@ is reported as stalled). Every part is bounded in count and by a socket timeout.
 """
 import json
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -38,8 +39,44 @@ def round_trips(host, port, count):
         receive_exactly(sock, len(MESSAGE))
         times.append(time.perf_counter() - start)
     sock.close()
-    times.sort()
-    return {'rtt_p50_us': times[len(times) // 2] * 1e6, 'rtt_p99_us': times[int(0.99 * (len(times) - 1))] * 1e6}
+    return {'rtt_p50_us': percentile(times, 50) * 1e6, 'rtt_p99_us': percentile(times, 99) * 1e6}
+
+
+def percentile(values, p):
+    """The p-th percentile (statistics.quantiles' inclusive method; the value itself for one value)."""
+    return values[0] if len(values) == 1 else statistics.quantiles(values, n=100, method='inclusive')[p - 1]
+
+
+def concurrent(host, port, clients, total):
+    """CLIENTS threads at once share TOTAL exchanges, each a new connection; a failed one is counted."""
+    times, failed = [], []
+    left = iter(range(total))
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if next(left, None) is None:
+                    return
+            start = time.perf_counter()
+            try:
+                sock = socket.create_connection((host, port), timeout=TIMEOUT)
+                sock.sendall(MESSAGE)
+                receive_exactly(sock, len(MESSAGE))
+                sock.close()
+                times.append(time.perf_counter() - start)
+            except OSError as error:
+                failed.append(str(error))
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    return {'exchanges_per_s': len(times) / elapsed, 'p50_ms': percentile(times, 50) * 1e3 if times else None,
+            'p99_ms': percentile(times, 99) * 1e3 if times else None, 'failed': len(failed)}
 
 
 def connection_rate(host, port, count):
@@ -85,6 +122,9 @@ def bulk(host, port, size):
 
 
 if __name__ == '__main__':
+    if sys.argv[3] == 'concurrent':
+        print(json.dumps(concurrent(sys.argv[1], int(sys.argv[2]), int(sys.argv[4]), int(sys.argv[5]))))
+        sys.exit(0)
     host, port, rtt_count, connections, bulk_bytes = sys.argv[1], *map(int, sys.argv[2:6])
     result = {}
     if rtt_count:
