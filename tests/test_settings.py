@@ -20,7 +20,7 @@ ENTRY_POINTS = {
     'PUBLISH': ['', '0', '1'], 'CAPTURE': ['', '0', '1'], 'LAB_PROJECT': ['socket-lab', 'socket-lab-2'],
     'LAB_IMAGES': ['socket-lab'], 'RESULTS': ['results', 'results/mine'], 'COMPOSE': ['auto', 'v2', 'v1'],
     'IDLE_TIMEOUT': ['300', '0.5', '86400'], 'SERVER_IMPAIR': ['loss=30', 'rate=1mbit on=server'],
-    'NETCAT_IMPAIR': ['loss=100 direction=out'],
+    'NETCAT_IMPAIR': ['loss=100 direction=out'], 'STAGE': ['simple', 'threads', 'thread-pool'],
 }
 
 
@@ -86,9 +86,10 @@ def test_args_are_words_never_a_shell():
 @pytest.mark.parametrize('setting', [
     'SERVER_PORT=`touch /tmp/socket-lab-pwned`', 'RESULTS=`touch /tmp/socket-lab-pwned`', 'RESULTS=a;b', 'LAB_PROJECT=../tests',
     'LAB_PROJECT=Socket-Lab', 'RESULTS=/tmp', 'PUBLISH=0x1', 'LOSS=010', 'NAME=--sweep', 'COMPOSE=v3',
+    'STAGE=threads;ls', 'N=`touch /tmp/socket-lab-pwned`', 'LOOPS=9', 'N=0100',
 ])
 def test_through_make_nothing_runs_and_nothing_changes(setting, tmp_path):
-    target = 'impair' if setting.startswith('LOSS') else 'exchange' if setting.startswith('NAME') else 'lab'
+    target = {'LOSS': 'impair', 'NAME': 'exchange', 'N': 'clients', 'LOOPS': 'clients'}.get(setting.split('=')[0], 'lab')
     before = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
     done = subprocess.run(['make', target, setting], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env=person_env())
