@@ -206,6 +206,14 @@ def main(argv):
     except BrokenPipeError:  # e.g. make logs | head: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as error:  # a fault of the lab's own: one line here, the whole story in a file
+        import tempfile
+        import traceback
+        with tempfile.NamedTemporaryFile('w', prefix='socket-lab-error-', suffix='.txt', delete=False) as f:
+            traceback.print_exc(file=f)
+        print('socket-lab: {} failed: {}: {} (the traceback is in {})'.format(
+            args.target, type(error).__name__, error, f.name), file=sys.stderr)
+        return 1
 
 
 if __name__ == '__main__':

@@ -10,6 +10,7 @@ from .wire import capture
 # The next lesson's loop, `for i in {1..100}; do python3 ClientPython.py; done`, with the count given
 # as an argument (bash expands {1..100} before it would read a variable). Each client is a new connection.
 LOOP = 'for ((i = 1; i <= $1; i++)); do python3 /app/ClientPython.py; done'
+LOOP_ENTRYPOINT = ['python3', '/lab/outlive.py', 'bash', '-c', LOOP, 'loop']  # a host outlives its sockets
 
 
 def _maybe_captured(settings, compose, peer, service, name, *args):
@@ -56,9 +57,9 @@ def clients(settings, compose):
     if totals:  # the server counts on from its earlier clients (make lab STAGE=... again does not restart it)
         print("Before the loops, the server's last total: " + totals[-1])
     if loops == 1:  # one terminal: its lines as they come, as the lesson shows them
-        status = oneoff.run(settings, compose, 'client', server, str(count), entrypoint=['bash', '-c', LOOP, 'loop'])[0]
+        status = oneoff.run(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT)[0]
     else:
-        started = [oneoff.create(settings, compose, 'client', server, str(count), entrypoint=['bash', '-c', LOOP, 'loop'])
+        started = [oneoff.create(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT)
                    for _ in range(loops)]
         try:
             addresses = []

@@ -29,7 +29,7 @@ PORT_PLACEHOLDER = '{ephemeral_port}'
 KINDS = {'server': ('server', 'server'), 'netcat': ('netcat', 'netcat'), 'nc-client': ('netcat', None),
          'client': ('client', None), 'client-loop': ('client', None)}
 # A client-loop role: the next lesson's `for i in {1..100}; do python3 ClientPython.py; done` (socketlab.client).
-from .client import LOOP  # noqa: E402
+from .client import LOOP_ENTRYPOINT  # noqa: E402
 # What an expectation's key may end in, after the role's name: which stream, and which part of it.
 #   ROLE: [lines]          all of its standard output, line by line
 #   ROLE_stderr: [lines]   all of its standard error
@@ -160,7 +160,7 @@ class Lab:
             options['entrypoint'] = ['nc.openbsd']
             command = ['-N', 'server', str(spec.get('port', env['NC_PORT']))]
         if kind == 'client-loop':
-            options['entrypoint'] = ['bash', '-c', LOOP, 'loop']
+            options['entrypoint'] = LOOP_ENTRYPOINT
             command = [str(spec['count'])]
         if kind == 'server' and 'stage' in spec:
             env['SERVER_STAGE'] = spec['stage']

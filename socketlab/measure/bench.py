@@ -65,7 +65,10 @@ class Bench:
         self.servers = {}
 
     def start(self, name, image, command, env=None, entrypoint=None, pids_limit=None):
-        hardening = {**self.hardening, 'pids_limit': pids_limit or self.hardening['pids_limit']}
+        # The lesson's server prints every chunk it reads: through docker's log driver, its bulk echo
+        # measures the driver (here it stalled); the bench measures the server, so its output goes nowhere.
+        hardening = {**self.hardening, 'pids_limit': pids_limit or self.hardening['pids_limit'],
+                     'log_config': {'Type': 'none', 'Config': {}}}
         container = self.client.containers.run(
             image, command, entrypoint=entrypoint, environment=env or {}, detach=True, labels=self.labels,
             name='socket-lab-{}-{}'.format(self.run, name), hostname=name, network=self.network.name, **hardening)
@@ -89,7 +92,7 @@ class Bench:
             output = self.client.containers.run(
                 self.client_image, [LOAD, self.servers[name].name, str(PORT), *map(str, args)],
                 entrypoint=['python3', '-c'], remove=True, labels=self.labels, network=self.network.name,
-                **self.hardening)
+                **{**self.hardening, 'pids_limit': 1024})  # up to 200 client threads at once
         except engine.errors().ContainerError as error:
             last = (error.stderr or b'').decode(errors='replace').strip().splitlines() or ['no output']
             raise RuntimeError('the load against {} failed: {}'.format(name, last[-1])) from None
@@ -240,10 +243,10 @@ def report_stages(table):
             cell = '{:.0f}/s {:.1f} / {:.1f}'.format(row['exchanges_per_s'], row['p50_ms'] or 0, row['p99_ms'] or 0)
             cells.append('{:>28}'.format(cell + (' ({} failed)'.format(row['failed']) if row['failed'] else '')))
         lines.append('  {:<12}'.format(name) + ''.join(cells))
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
-def report(table, runs, sizes, info):
+def report_servers(table, runs):
     lines = ['Echo servers (medians; in brackets: as a ratio to socat)',
              '  {:<8} {:>18} {:>18} {:>18} {:>18}'.format('server', 'RTT p50 (us)', 'RTT p99 (us)', 'connections/s', 'bulk (MB/s)')]
     for name, row in table.items():
@@ -253,11 +256,14 @@ def report(table, runs, sizes, info):
         if row['bulk_stalled']:
             lines.append('  {:<8} bulk: the echo stopped in {} of {} runs (reported, not waited for)'.format(
                 '', row['bulk_stalled'], len(runs[name])))
-    lines += ['', "Bulk throughput against the lesson server's receive size (MB/s)"]
+    return '\n'.join(lines) + '\n'
+
+
+def report_sizes(sizes):
+    lines = ["Bulk throughput against the lesson server's receive size (MB/s)"]
     lines += ['  {:>10}  {}'.format(size, 'stalled' if row['bulk_MBps'] is None else '{:.1f}'.format(row['bulk_MBps']))
               for size, row in sizes.items()]
-    lines += ['', 'Machine: {cores} cores, kernel {kernel}, Docker Engine {docker_engine}'.format(**info)]
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 def rounded(value, digits):
@@ -273,6 +279,8 @@ def parse_command_line_arguments(args):
     parser.add_argument('--recv-sizes', type=lambda text: [int(size) for size in text.split(',')], default=DEFAULT_SIZES)
     parser.add_argument('--concurrency', type=lambda text: [int(n) for n in text.split(',')], default=[1, 10, 100],
                         help="clients at once, for the next lesson's stages")
+    parser.add_argument('--parts', type=lambda text: text.split(','), default=['servers', 'recv-sizes', 'stages'],
+                        help='which parts to measure: servers, recv-sizes, stages')
     parser.add_argument('--exchanges', type=int, default=100, help='exchanges per stage and concurrency (at least one per client)')
     flags = parser.parse_args(args)
     # Bounded: every count and size from 1 to a limit that keeps a run within minutes.
@@ -282,6 +290,8 @@ def parse_command_line_arguments(args):
             parser.error('--{} must be from 1 to {}'.format(name, most))
     if not all(1 <= size <= 1 << 24 for size in flags.recv_sizes):
         parser.error('--recv-sizes must each be from 1 to 16777216')
+    if not set(flags.parts) <= {'servers', 'recv-sizes', 'stages'}:
+        parser.error('--parts must be a list of servers, recv-sizes and stages')
     if not all(1 <= n <= 200 for n in flags.concurrency):
         parser.error('--concurrency must each be from 1 to 200')
     return flags
@@ -316,15 +326,19 @@ def main(settings):
             # socat and ncat fork a process per connection, and socat's lingers half a second after
             # the close: the lab's limit of 64 processes would stop them in the connection-rate test.
             bench.start(name, bench.server_image, command[1:], entrypoint=command[:1], pids_limit=1024)
-        table, runs = echo_servers(bench, flags)
-        result.update(servers=table, runs=runs)
-        write_json(out / 'bench.json', result)
-        sizes = receive_sizes(bench, flags)
-        result['recv_size'] = sizes
-        write_json(out / 'bench.json', result)
-        staged = stages(bench, flags)
-        result['stages'] = staged
-        write_json(out / 'bench.json', result)
+        table = runs = sizes = staged = None
+        if 'servers' in flags.parts:
+            table, runs = echo_servers(bench, flags)
+            result.update(servers=table, runs=runs)
+            write_json(out / 'bench.json', result)
+        if 'recv-sizes' in flags.parts:
+            sizes = receive_sizes(bench, flags)
+            result['recv_size'] = sizes
+            write_json(out / 'bench.json', result)
+        if 'stages' in flags.parts:
+            staged = stages(bench, flags)
+            result['stages'] = staged
+            write_json(out / 'bench.json', result)
     except KeyboardInterrupt:
         print('\nbench: stopped; what it measured so far is in {}; what it started is removed'.format(out / 'bench.json'), file=sys.stderr)
         return 130
@@ -334,18 +348,23 @@ def main(settings):
     finally:
         bench.close()
     progress('')
-    with open(out / 'servers.csv', 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['server', *FIGURES, *('{}_ratio_to_socat'.format(f) for f in FIGURES)])
-        for name, row in table.items():
-            writer.writerow([name, *(rounded(row[f], 2) for f in FIGURES), *(rounded(row['ratio_to_socat'][f], 3) for f in FIGURES)])
-    with open(out / 'recv_size.csv', 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['recv_size', 'bulk_MBps'])
-        writer.writerows([size, rounded(row['bulk_MBps'], 2)] for size, row in sizes.items())
-    plot({k: v for k, v in sizes.items() if k != 'socat'}, sizes['socat']['bulk_MBps'], out / 'recv_size', flags.bulk)
-    plot_stages(staged, out / 'stages')
-    print(report(table, runs, sizes, result['machine']))
-    print('\n' + report_stages(staged))
-    print('\nResults in {}: bench.json, servers.csv, recv_size.csv, recv_size.svg/.png, stages.svg/.png'.format(out))
+    if table is not None:
+        with open(out / 'servers.csv', 'w', newline='') as f:
+            writer = csv.writer(f)
+            writer.writerow(['server', *FIGURES, *('{}_ratio_to_socat'.format(f) for f in FIGURES)])
+            for name, row in table.items():
+                writer.writerow([name, *(rounded(row[f], 2) for f in FIGURES), *(rounded(row['ratio_to_socat'][f], 3) for f in FIGURES)])
+        print(report_servers(table, runs))
+    if sizes is not None:
+        with open(out / 'recv_size.csv', 'w', newline='') as f:
+            writer = csv.writer(f)
+            writer.writerow(['recv_size', 'bulk_MBps'])
+            writer.writerows([size, rounded(row['bulk_MBps'], 2)] for size, row in sizes.items())
+        plot({k: v for k, v in sizes.items() if k != 'socat'}, sizes['socat']['bulk_MBps'], out / 'recv_size', flags.bulk)
+        print(report_sizes(sizes))
+    if staged is not None:
+        plot_stages(staged, out / 'stages')
+        print(report_stages(staged))
+    print('Machine: {cores} cores, kernel {kernel}, Docker Engine {docker_engine}'.format(**result['machine']))
+    print('\nResults in {}'.format(out))
     return 0
