@@ -41,9 +41,10 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
         environment=environment, labels=labels, tmpfs=tmpfs, **options)
 
 
-def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False):
+def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False):
     """Runs it to its end: (exit status, its standard output if capture, else None). Otherwise its
-    output passes through as it comes, standard error to standard error."""
+    output passes through as it comes, standard error to standard error (unless quiet: a measurement
+    that counts outcomes itself)."""
     container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint)
     try:
         stream = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
@@ -52,7 +53,7 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
         for out, err in stream:
             if out and capture:
                 captured += out
-            for data, where in ((None if capture else out, sys.stdout), (err, sys.stderr)):
+            for data, where in ((None if capture else out, sys.stdout), (None if quiet else err, sys.stderr)):
                 if data:
                     where.buffer.write(data)
                     where.flush()

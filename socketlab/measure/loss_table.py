@@ -4,12 +4,16 @@
          "Received: b'Hello, world'" (client timeout 10 s), and the median time of a run (container
          start included).
 Bounded: 200 datagrams and RUNS exchanges per loss value, each with the client's timeout. Env: LOSSES
-(default "0 10 30 50"), RUNS (default 10)."""
+(default "0 10 30 50"), RUNS (default 10).
+Then the next lesson's point: one client whose packets are all lost (its host cut off the network after
+it connected and sent), and 5 other clients after it (timeout 5 s each): how many the simple server and
+the threads stage serve, and how fast."""
+import dataclasses
 import os
 import statistics
 import time
 
-from .. import engine, lab, netcat, oneoff
+from .. import engine, health, lab, netcat, oneoff
 from ..settings import Settings, SettingError, port
 from ..wire import impair
 
@@ -18,6 +22,35 @@ sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(200):
     sock.sendto(b"%d\\n" % i, ("netcat", int(sys.argv[1])))
     time.sleep(0.002)'''
+
+
+# A client that connects, sends, and waits: cut off the network, it is a client whose packets are lost.
+VICTIM = """import socket, time
+sock = socket.create_connection(('server', %d))
+sock.sendall(b'Hello')
+time.sleep(60)"""
+
+
+def cut_off(settings, compose, stage, others=5):
+    """(others served, their median seconds) while one client is cut off, for one server stage."""
+    staged = dataclasses.replace(settings, stage=stage)
+    server = lab.server(staged, compose)
+    victim = oneoff.create(staged, compose, 'client', server, '-c', VICTIM % staged.server_port, entrypoint=['python3'])
+    try:
+        victim.start()
+        victim.reload()
+        seen = "Received new connection from  ('{}', ".format(engine.address(victim))
+        health.eventually(lambda: seen in server.logs().decode(errors='replace'), what='the cut-off client never connected')
+        engine.client().networks.get(next(iter(victim.attrs['NetworkSettings']['Networks']))).disconnect(victim, force=True)
+        served, times = 0, []
+        for _ in range(others):
+            start = time.monotonic()
+            status, out = oneoff.run(staged, compose, 'client', server, '--timeout', '5', capture=True, quiet=True)
+            times.append(time.monotonic() - start)
+            served += "Received: b'Hello, world'" in out
+        return served, statistics.median(times)
+    finally:
+        oneoff.remove(victim)
 
 
 def main(settings, compose):
@@ -42,10 +75,17 @@ def main(settings, compose):
             ok, times = 0, []
             for _ in range(runs):
                 start = time.monotonic()
-                _, out = oneoff.run(short, compose, 'client', server, '--timeout', '10', capture=True)
+                _, out = oneoff.run(short, compose, 'client', server, '--timeout', '10', capture=True, quiet=True)
                 times.append(time.monotonic() - start)
                 ok += "Received: b'Hello, world'" in out
             print('| {}% | {} | {} | {:.1f} |'.format(loss, udp, ok, statistics.median(times)), flush=True)
+        impair.heal(short, compose)  # no loss from here on: the one client cut off is all that is lost
+        print()
+        print('| server stage | other clients served (of 5) while one client is cut off | their median seconds |')
+        print('|---|---|---|')
+        for stage in ('simple', 'threads'):
+            served, seconds = cut_off(settings, compose, stage)
+            print('| {} | {} | {:.1f} |'.format(stage, served, seconds), flush=True)
     finally:
         impair.heal(short, compose)
         lab.server(settings, compose)  # the lab's server back as it was
