@@ -35,9 +35,10 @@ def healthcheck_command(container):
     return ['sh', '-c', test[1]] if test[0] == 'CMD-SHELL' else test[1:]
 
 
-def wait_healthy(container, timeout=WAIT):
+def wait_healthy(container, timeout=WAIT, unhealthy=None):
     """Until the container's healthcheck passes (run here, not at docker's next 1 s interval).
-    Raises NotYet if the container stops, with that reason."""
+    Raises StoppedError if the container stops, and Unreachable(what) as soon as unhealthy() says
+    what is wrong (a failing check that will not pass by waiting)."""
     if container.attrs['State'].get('Health', {}).get('Status') == 'healthy':
         return
     command = healthcheck_command(container)
@@ -51,8 +52,15 @@ def wait_healthy(container, timeout=WAIT):
         container.reload()
         if container.status != 'running':
             raise StoppedError(container)
+        wrong = unhealthy() if unhealthy else None
+        if wrong:
+            raise Unreachable(wrong)
         return False
     eventually(healthy, timeout, '{} is not healthy'.format(container.name))
+
+
+class Unreachable(RuntimeError):
+    """The container runs, but where no one else reaches it; str() says where."""
 
 
 class StoppedError(RuntimeError):

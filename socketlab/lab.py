@@ -56,19 +56,25 @@ def _record_server(settings, container):
                                 **_wanted(settings)}))
 
 
-def _healthy_or_explain(container):
-    """Waits until the server listens where the others reach it; else says why, with its own lines."""
+def _loopback_only(container, port):
+    """The address the server listens on, if it listens on its own loopback (and so only there: the
+    healthcheck, which wants an address the others reach, has just failed); else None."""
+    listening = container.exec_run(['ss', '-Hltn', 'sport = :{}'.format(port)]).output.decode(errors='replace').split()
+    return next((word for word in listening if word.startswith(LOOPBACK)), None)
+
+
+def _healthy_or_explain(container, port):
+    """Waits until the server listens where the others reach it; else says why at once: its own lines
+    if it stopped, the address if it listens on its own loopback only (the learner's likeliest mistake)."""
     try:
-        health.wait_healthy(container)
+        health.wait_healthy(container, unhealthy=lambda: _loopback_only(container, port))
     except health.StoppedError:
         logs = last_start_logs(container).rstrip()
         engine.fail('the server stopped; what it printed:\n{}'.format(logs or '(nothing)'))
+    except health.Unreachable as error:
+        engine.fail('the server listens on {} only, inside its own container: the other containers cannot '
+                    'reach it. Bind 0.0.0.0 (as LISTEN_ADDRESS says) or its service name, not localhost.'.format(error))
     except health.NotYet:
-        listening = container.exec_run(['ss', '-Hltn']).output.decode(errors='replace').split()
-        local = [word for word in listening if word.startswith(LOOPBACK)]
-        if local:
-            engine.fail('the server listens on {} only, inside its own container: the other containers cannot '
-                        'reach it. Bind 0.0.0.0 (LISTEN_ADDRESS) or its service name, not localhost.'.format(local[0]))
         engine.fail('the server is not listening on its port after {:g} s: make logs shows what it printed'.format(health.WAIT))
 
 
@@ -95,7 +101,7 @@ def server(settings, compose):
             container.reload()
         if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
             return container  # the same start of it that was seen healthy, still running
-        _healthy_or_explain(container)
+        _healthy_or_explain(container, settings.server_port)
         _record_server(settings, container)
         return container
     images.ensure(settings, 'server')
@@ -103,7 +109,7 @@ def server(settings, compose):
     container = engine.service_container(settings.project, 'server')
     if container is None:
         engine.fail('the server did not start: make logs shows why')
-    _healthy_or_explain(container)
+    _healthy_or_explain(container, settings.server_port)
     _record_server(settings, container)
     impair.sync(settings, compose)
     return container

@@ -58,6 +58,18 @@ def test_an_edited_server_is_restarted_on_its_new_file(copy):
     assert engine.client().images.get(copy.images + '/server').id == copy.images_after_lab['server']
 
 
+def test_a_server_bound_to_localhost_is_explained_at_once(copy):
+    """The learner's likeliest mistake (the lesson's own server binds 'localhost'): it runs, and only
+    its own container can reach it. Said at once, with the address, not after a wait nor as 'refused'."""
+    replace(copy, 'server/ServerPython.py', 'sock.bind((LISTEN_ADDRESS, port))', 'sock.bind((SERVER_NAME, port))')
+    done = make(copy, 'tcp')
+    replace(copy, 'server/ServerPython.py', 'sock.bind((SERVER_NAME, port))', 'sock.bind((LISTEN_ADDRESS, port))')
+    assert done.returncode == 2 and done.stdout == ''
+    assert done.stderr.splitlines()[0] == (
+        'the server listens on 127.0.0.1:12345 only, inside its own container: the other containers cannot reach '
+        'it. Bind 0.0.0.0 (as LISTEN_ADDRESS says) or its service name, not localhost.')
+
+
 def test_a_server_that_fails_to_start_is_shown_with_its_own_error(copy):
     replace(copy, 'server/ServerPython.py', "def start_server(", "def start_server(:")
     done = make(copy, 'tcp')
