@@ -59,7 +59,10 @@ def _record_server(settings, container):
 def _loopback_only(container, port):
     """The address the server listens on, if it listens on its own loopback (and so only there: the
     healthcheck, which wants an address the others reach, has just failed); else None."""
-    listening = container.exec_run(['ss', '-Hltn', 'sport = :{}'.format(port)]).output.decode(errors='replace').split()
+    try:
+        listening = container.exec_run(['ss', '-Hltn', 'sport = :{}'.format(port)]).output.decode(errors='replace').split()
+    except engine.errors().APIError:
+        return None  # it stopped meanwhile: the next look says so
     return next((word for word in listening if word.startswith(LOOPBACK)), None)
 
 

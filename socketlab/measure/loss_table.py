@@ -31,6 +31,18 @@ sock.sendall(b'Hello')
 time.sleep(60)"""
 
 
+def exchanges(settings, compose, server, count, timeout):
+    """The lesson's exchange COUNT times in a row: (how many delivered, their median seconds, the
+    client container's start included)."""
+    delivered, times = 0, []
+    for _ in range(count):
+        start = time.monotonic()
+        _, out = oneoff.run(settings, compose, 'client', server, '--timeout', str(timeout), capture=True, quiet=True)
+        times.append(time.monotonic() - start)
+        delivered += "Received: b'Hello, world'" in out
+    return delivered, statistics.median(times)
+
+
 def cut_off(settings, compose, stage, others=5):
     """(others served, their median seconds) while one client is cut off, for one server stage."""
     staged = dataclasses.replace(settings, stage=stage)
@@ -42,13 +54,7 @@ def cut_off(settings, compose, stage, others=5):
         seen = "Received new connection from  ('{}', ".format(engine.address(victim))
         health.eventually(lambda: seen in server.logs().decode(errors='replace'), what='the cut-off client never connected')
         engine.client().networks.get(next(iter(victim.attrs['NetworkSettings']['Networks']))).disconnect(victim, force=True)
-        served, times = 0, []
-        for _ in range(others):
-            start = time.monotonic()
-            status, out = oneoff.run(staged, compose, 'client', server, '--timeout', '5', capture=True, quiet=True)
-            times.append(time.monotonic() - start)
-            served += "Received: b'Hello, world'" in out
-        return served, statistics.median(times)
+        return exchanges(staged, compose, server, others, timeout=5)
     finally:
         oneoff.remove(victim)
 
@@ -72,13 +78,8 @@ def main(settings, compose):
             udp = len(netcat.received(engine.service_container(short.project, 'netcat')).splitlines())
             impair.set_(short, compose, impair.Impairment(loss=loss, on='server'))
             server = engine.service_container(short.project, 'server')
-            ok, times = 0, []
-            for _ in range(runs):
-                start = time.monotonic()
-                _, out = oneoff.run(short, compose, 'client', server, '--timeout', '10', capture=True, quiet=True)
-                times.append(time.monotonic() - start)
-                ok += "Received: b'Hello, world'" in out
-            print('| {}% | {} | {} | {:.1f} |'.format(loss, udp, ok, statistics.median(times)), flush=True)
+            ok, seconds = exchanges(short, compose, server, runs, timeout=10)
+            print('| {}% | {} | {} | {:.1f} |'.format(loss, udp, ok, seconds), flush=True)
         impair.heal(short, compose)  # no loss from here on: the one client cut off is all that is lost
         print()
         print('| server stage | other clients served (of 5) while one client is cut off | their median seconds |')
