@@ -50,6 +50,8 @@ base:         $(VENV)/.lab         ## (re)build the base image, no registry need
 	@$(LAB) base
 loss-table:   $(VENV)/.lab         ## measure what random loss does here (UDP delivered, TCP completed and its time)
 	@$(LAB) loss-table
+soak:         $(VENV)/.lab         ## 1000 exchanges in a row, 200 connections at once: the server's memory, files, log
+	@$(LAB) soak
 bench:        $(VENV)/.bench       ## the lesson's server beside socat and ncat, and its receive size (results/)
 	@$(LAB) bench
 speed:        $(VENV)/.test        ## the lab's own speed with each compose, on a copy of its own (results/)
@@ -66,4 +68,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -e '.[bench]' && touch $@
 
-.PHONY: help lab tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange down clean images base loss-table bench speed test
+.PHONY: help lab tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange down clean images base loss-table soak bench speed test

@@ -172,6 +172,11 @@ def speed(_):
     return speed.main(*_setup(None))
 
 
+def soak(_):
+    from .measure import soak
+    return soak.main(*_setup(None))
+
+
 def loss_table(_):
     from .measure import loss_table
     return loss_table.main(*_setup(None))

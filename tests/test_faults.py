@@ -1,0 +1,53 @@
+"""Faults survived: the server killed mid-exchange, Ctrl-C in the middle of a target. Nothing is left
+running that the target started, and the next make lab + make tcp serve the lesson as before."""
+import pexpect
+import pytest
+
+from socketlab import engine, exchanges
+from makeplay import container, finish, leftovers, make, project_name, run
+
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('faults')]
+PROJECT = project_name('-faults')
+LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
+
+
+@pytest.fixture(scope='module')
+def lab():
+    run(PROJECT, 'lab')
+    yield PROJECT
+    run(PROJECT, 'down')
+
+
+def one_offs(project):
+    return [c for c in leftovers(project)[0] if c.labels.get(engine.ONEOFF_LABEL) == 'True']
+
+
+def test_the_server_killed_mid_exchange_then_make_tcp_brings_it_back(lab):
+    nc = make(PROJECT, 'server-nc')  # a client connected to the server, mid-exchange
+    nc.send('Hello\r')
+    nc.expect_exact('Hello\r\nHello\r\n')
+    container(PROJECT, 'server').kill()
+    nc.expect(pexpect.EOF)  # nc sees the connection end, and so does make server-nc
+    finish(nc)
+    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
+    assert not one_offs(PROJECT)
+
+
+def test_ctrl_c_while_the_client_waits_leaves_nothing_running(lab):
+    udp = make(PROJECT, 'udp')  # waits for a reply nobody types
+    udp.expect_exact(LESSON['client'][0])
+    udp.sendintr()  # Ctrl-C, as a person presses it
+    udp.expect(pexpect.EOF)
+    assert finish(udp) != 0
+    assert not one_offs(PROJECT)
+    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
+
+
+def test_ctrl_c_during_a_capture_leaves_no_sidecar(lab):
+    capture = make(PROJECT, 'udp', 'CAPTURE=1')
+    capture.expect_exact(LESSON['client'][0])
+    capture.sendintr()
+    capture.expect(pexpect.EOF)
+    finish(capture)
+    assert not one_offs(PROJECT), [c.name for c in one_offs(PROJECT)]
+    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
