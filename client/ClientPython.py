@@ -95,14 +95,15 @@ def port_number(text):
 # positive_seconds turns the text of a timeout into a number of seconds
 # Arguments: text - the timeout as a string, e.g. '30'
 # Return Value: the timeout as a float
-# Assumptions: none; anything but a positive number raises argparse.ArgumentTypeError
+# Assumptions: none; anything but a number of seconds from 0 to a day (inf and nan are not) raises
+#              argparse.ArgumentTypeError
 def positive_seconds(text):
     try:
         seconds = float(text)
     except ValueError:
         seconds = 0
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError('bad timeout {!r}: give a positive number of seconds'.format(text))
+    if not 0 < seconds <= 86400:
+        raise argparse.ArgumentTypeError('bad timeout {!r}: give a number of seconds, at most 86400'.format(text))
     return seconds
 
 

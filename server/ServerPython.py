@@ -78,13 +78,14 @@ def parse_port(text):
 # positive_setting reads one of the lab's numeric settings
 # Arguments: name - the setting's name, text - its value as a string, kind - int or float
 # Return Value: the value as a positive number of that kind
-# Assumptions: none; anything but a positive number raises ConfigError
+# Assumptions: none; anything but a positive number (at most a day of seconds, a gigabyte) raises ConfigError
 def positive_setting(name, text, kind):
     try:
         value = kind(text)
     except ValueError:
         value = 0
-    if not value > 0:
+    # Lab addition: inf, nan and anything past a day (or a gigabyte) would crash the socket calls.
+    if not 0 < value <= (86400 if kind is float else 1 << 30):
         raise ConfigError('bad {} {!r}: give a positive number'.format(name, text))
     return value
 

@@ -45,7 +45,12 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
     """Runs it to its end: (exit status, its standard output if capture, else None). Otherwise its
     output passes through as it comes, standard error to standard error (unless quiet: a measurement
     that counts outcomes itself)."""
-    container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint)
+    container_name = name(settings, service_name)
+    try:
+        container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name)
+    except BaseException:  # Ctrl-C while the Engine creates it: it may exist all the same
+        remove_named(container_name)
+        raise
     try:
         stream = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
         container.start()
@@ -75,6 +80,13 @@ def run_in_terminal(settings, compose, service_name, peer, *args, entrypoint=Non
         return container.attrs['State']['ExitCode']
     finally:
         remove(container)
+
+
+def remove_named(container_name):
+    try:
+        engine.client().containers.get(container_name).remove(force=True)
+    except engine.errors().NotFound:
+        pass
 
 
 def remove(container):

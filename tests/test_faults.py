@@ -3,8 +3,8 @@ running that the target started, and the next make lab + make tcp serve the less
 import pexpect
 import pytest
 
-from socketlab import engine, exchanges
-from makeplay import container, finish, leftovers, make, project_name, run
+from socketlab import engine, exchanges, health
+from makeplay import container, leftovers, make, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('faults')]
 PROJECT = project_name('-faults')
@@ -24,30 +24,40 @@ def one_offs(project):
 
 def test_the_server_killed_mid_exchange_then_make_tcp_brings_it_back(lab):
     nc = make(PROJECT, 'server-nc')  # a client connected to the server, mid-exchange
-    nc.send('Hello\r')
-    nc.expect_exact('Hello\r\nHello\r\n')
-    container(PROJECT, 'server').kill()
-    nc.expect(pexpect.EOF)  # nc sees the connection end, and so does make server-nc
-    finish(nc)
+    try:
+        server = container(PROJECT, 'server')
+        health.eventually(lambda: 'Received new connection' in server.logs().decode(), what='nc never connected')
+        nc.send('Hello\r')
+        nc.expect_exact('Hello\r\nHello\r\n')
+        server.kill()
+        nc.sendcontrol('d')  # nc (openbsd) keeps reading its terminal after the server is gone: close it
+        nc.expect(pexpect.EOF)
+    finally:
+        nc.close(force=True)
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
     assert not one_offs(PROJECT)
 
 
 def test_ctrl_c_while_the_client_waits_leaves_nothing_running(lab):
     udp = make(PROJECT, 'udp')  # waits for a reply nobody types
-    udp.expect_exact(LESSON['client'][0])
-    udp.sendintr()  # Ctrl-C, as a person presses it
-    udp.expect(pexpect.EOF)
-    assert finish(udp) != 0
+    try:
+        udp.expect_exact(LESSON['client'][0])
+        udp.sendintr()  # Ctrl-C, as a person presses it
+        udp.expect(pexpect.EOF)
+    finally:
+        udp.close(force=True)
+    assert udp.exitstatus != 0 or udp.signalstatus
     assert not one_offs(PROJECT)
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
 def test_ctrl_c_during_a_capture_leaves_no_sidecar(lab):
     capture = make(PROJECT, 'udp', 'CAPTURE=1')
-    capture.expect_exact(LESSON['client'][0])
-    capture.sendintr()
-    capture.expect(pexpect.EOF)
-    finish(capture)
+    try:
+        capture.expect_exact(LESSON['client'][0])
+        capture.sendintr()
+        capture.expect(pexpect.EOF)
+    finally:
+        capture.close(force=True)
     assert not one_offs(PROJECT), [c.name for c in one_offs(PROJECT)]
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)

@@ -82,7 +82,7 @@ def test_server_bad_arguments(server, args, message):
     assert str(raised.value) == message
 
 
-@pytest.mark.parametrize('text', ['0', '-1', 'soon', ''])
+@pytest.mark.parametrize('text', ['0', '-1', 'soon', '', 'inf', 'nan', '1e10'])
 def test_server_bad_setting(server, text):
     with pytest.raises(server.ConfigError) as raised:
         server.positive_setting('IDLE_TIMEOUT', text, float)
@@ -141,7 +141,9 @@ def test_client_flags(client):
 @pytest.mark.parametrize('args, message', [
     (['--port', 'abc'], "argument --port: bad port 'abc': give a number from 1 to 65535"),
     (['--port', '65536'], "argument --port: bad port '65536': give a number from 1 to 65535"),
-    (['--timeout', '0'], "argument --timeout: bad timeout '0': give a positive number of seconds"),
+    (['--timeout', '0'], "argument --timeout: bad timeout '0': give a number of seconds, at most 86400"),
+    (['--timeout', 'inf'], "argument --timeout: bad timeout 'inf': give a number of seconds, at most 86400"),
+    (['--timeout', 'nan'], "argument --timeout: bad timeout 'nan': give a number of seconds, at most 86400"),
     (['--colour'], 'unrecognized arguments: --colour'),
 ])
 def test_client_bad_flags_are_one_line_and_exit_2(args, message):

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from socketlab import exchanges as labkit
+from socketlab import exchanges
 from socketlab.paths import ROOT
 from socketlab.wire import ladder
 from makeplay import address, finish, make, project_name, run, wait_received
@@ -14,8 +14,8 @@ from makeplay import address, finish, make, project_name, run, wait_received
 # One lab for this module (its impairments are that lab's state), so one pytest-xdist worker runs it.
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('wire')]
 PROJECT = project_name('-wire')
-LESSON = labkit.load_catalogue()['tcp-hello-world']['expect']
-UDP = labkit.load_catalogue()['udp-typed-reply']
+LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
+UDP = exchanges.load_catalogue()['udp-typed-reply']
 REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
 DECLARED = {'NETCAT_IMPAIR': 'rate=1mbit'}
 UDP_TIMEOUT_LINE = ('ClientPython: error: no UDP reply from netcat port 12345 within 1 s: UDP does not '
@@ -69,7 +69,7 @@ def capture(results, *args, reply=None):
         nc.send('\x10\x11')
         assert finish(nc) == 0
     status = finish(terminal)
-    output = labkit.output_lines(terminal.before.replace('\r\n', '\n'))
+    output = exchanges.output_lines(terminal.before.replace('\r\n', '\n'))
     pcap, = set(results.glob('*.pcap')) - before
     svg = pcap.with_suffix('.svg')
     assert pcap.stat().st_uid == os.getuid() and svg.stat().st_uid == os.getuid()  # the user's files
@@ -107,7 +107,7 @@ def test_udp_capture_is_exactly_two_datagrams(lab):
     output, status, packets = capture(lab, 'udp', reply=REPLY)
     _, nc_ip = address(PROJECT, 'netcat')
     assert status == 0
-    assert output[:2] == labkit.render(UDP['expect']['client'], output[:2], {'netcat_ip': nc_ip})
+    assert output[:2] == exchanges.render(UDP['expect']['client'], output[:2], {'netcat_ip': nc_ip})
     assert [(p['proto'], p['to_server'], p['payload']) for p in packets] == [
         ('UDP', True, b'Hello, world'), ('UDP', False, REPLY.encode())]
     assert packets[1]['src'] == (nc_ip, 12345) and packets[1]['dst'] == packets[0]['src']
