@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 
-from . import engine, health, images, netcat
+from . import engine, health, images, netcat, oneoff
 from . import settings as checked
 from .paths import ROOT, state_dir
 from .wire import impair
@@ -186,6 +186,11 @@ def logs(settings):
 
 
 def down(settings, compose):
+    # The lab's own one-off containers first (a client still waiting, a person's make server-nc): they
+    # are this project's, and while one is attached to the network compose cannot remove it.
+    for container in engine.containers(settings.project, all=True, oneoff=True):
+        if container.labels.get(engine.ONEOFF_LABEL) == 'True':
+            oneoff.remove(container)
     compose.run(settings, '--profile', 'client', '--profile', 'tools', 'down', '--remove-orphans', '--timeout', '5')
     shutil.rmtree(state_dir(settings.project), ignore_errors=True)
     print('The lab is down: its containers and network are removed (images stay: make clean removes them).')

@@ -61,3 +61,17 @@ def test_ctrl_c_during_a_capture_leaves_no_sidecar(lab):
         capture.close(force=True)
     assert not one_offs(PROJECT), [c.name for c in one_offs(PROJECT)]
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
+
+
+def test_make_down_with_a_client_still_connected_removes_everything():
+    project = project_name('-down-busy')
+    run(project, 'lab')
+    nc = make(project, 'server-nc')  # a person's nc, still connected
+    try:
+        server = container(project, 'server')
+        health.eventually(lambda: 'Received new connection' in server.logs().decode(), what='nc never connected')
+        output, status = run(project, 'down')
+        assert status == 0 and output[-1].startswith('The lab is down')
+        assert leftovers(project) == ([], [])
+    finally:
+        nc.close(force=True)
