@@ -5,6 +5,7 @@ before anything is started, built, written or removed. A bad value, a missing en
 ends with one line on stderr and a non-zero exit.
 """
 import argparse
+import dataclasses
 import os
 import re
 import subprocess
@@ -58,7 +59,7 @@ def tcp(_):
 def capture(_):
     from . import client
     settings, compose = _setup(None)
-    return client.tcp(checked.Settings(**{**settings.__dict__, 'capture': True}), compose)
+    return client.tcp(dataclasses.replace(settings, capture=True), compose)
 
 
 def udp(_):
@@ -111,7 +112,6 @@ def clean(_):
 
 
 def impair(_):
-    import os
     from .wire import impair
     words = ['{}={}'.format(key.lower(), os.environ[key]) for key in ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY',
                                                                         'REORDER', 'DUPLICATE', 'ON') if os.environ.get(key)]
@@ -129,7 +129,6 @@ def heal(_):
 
 
 def exchange(_):
-    import os
     from . import exchanges, sweep
     name = os.environ.get('NAME', '')
     if name and not re.fullmatch(r'[a-z0-9][a-z0-9-]*', name):
@@ -145,7 +144,6 @@ def exchange(_):
 
 def test(args):
     """make test: the suite (pytest, on pytest-xdist's workers), then a sweep of what this run made."""
-    import os
     from . import images, sweep
     settings, compose = _setup(None)
     images.ensure(settings)

@@ -53,14 +53,12 @@ class Compose:
             env.setdefault('COMPOSE_PROGRESS', 'quiet')  # v2's progress only matters when it fails
         return env
 
-    def run(self, settings, *args, env=None, check=True, quiet=True, **kwargs):
+    def run(self, settings, *args, env=None):
         """Runs compose; its own chatter (v1's "Creating ...", v2's progress) is shown only if it fails."""
         argv = self.command(settings, *args)
-        environment = self.environment(settings, **(env or {}))
-        if not quiet:
-            return subprocess.run(argv, env=environment, **kwargs)
-        done = subprocess.run(argv, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-        if check and done.returncode:
+        done = subprocess.run(argv, env=self.environment(settings, **(env or {})), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        if done.returncode:
             sys.stderr.write(done.stdout)
             raise subprocess.CalledProcessError(done.returncode, argv, done.stdout)
         return done

@@ -20,7 +20,7 @@ from testcontainers.core.container import DockerContainer  # noqa: E402
 from testcontainers.core.network import Network  # noqa: E402
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: E402
 
-from . import engine, health  # noqa: E402
+from . import engine, health, oneoff  # noqa: E402
 from .paths import CATALOGUE  # noqa: E402
 from .topology import container_options, normalised_services  # noqa: E402
 
@@ -192,10 +192,7 @@ class Lab:
         for role in self.roles.values():
             if role.terminal:
                 role.terminal.close()
-            try:
-                role.docker.remove(force=True)
-            except engine.errors().NotFound:
-                pass
+            oneoff.remove(role.docker)
         self.network.remove()
 
 

@@ -88,9 +88,10 @@ def last_start_logs(container):
     return container.logs(since=since).decode(errors='replace')
 
 
-def server(settings, compose):
+def server(settings, compose, remove_orphans=False):
     """The server, running the learner's current file with the current settings and healthy.
-    Quick when it already is (no compose call): only an edit or a changed setting restarts it."""
+    Quick when it already is (no compose call): only an edit or a changed setting restarts it, and
+    only a changed compose.yaml can leave orphans for make lab to remove (remove_orphans)."""
     container = engine.service_container(settings.project, 'server')
     try:
         recorded = json.loads(_server_record(settings).read_text())
@@ -108,7 +109,7 @@ def server(settings, compose):
         _record_server(settings, container)
         return container
     images.ensure(settings, 'server')
-    compose.run(settings, 'up', '-d', '--no-deps', 'server')
+    compose.run(settings, 'up', '-d', '--no-deps', *(['--remove-orphans'] if remove_orphans else []), 'server')
     container = engine.service_container(settings.project, 'server')
     if container is None:
         engine.fail('the server did not start: make logs shows why')
@@ -121,11 +122,9 @@ def server(settings, compose):
 def up(settings, compose):
     """make lab: images, then server and nc up and healthy, impairments applied; one line each."""
     images.ensure(settings)
-    compose.run(settings, 'up', '-d', '--remove-orphans', 'server', 'netcat')
-    server(settings, compose)
+    server(settings, compose, remove_orphans=True)  # each brings its own container up, impairment applied
     _remember_stage(settings)
     netcat.fresh(settings, compose)
-    impair.sync(settings, compose)
     for line in lines(settings):
         print(line)
     print()

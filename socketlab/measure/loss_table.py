@@ -14,7 +14,7 @@ import statistics
 import time
 
 from .. import engine, health, lab, netcat, oneoff
-from ..settings import Settings, SettingError, port
+from ..settings import SettingError, port
 from ..wire import impair
 
 SEND = '''import socket, sys, time
@@ -66,7 +66,7 @@ def main(settings, compose):
         raise SettingError("bad RUNS '{}': give a number from 1 to 100".format(runs))
     # A client whose last packets are lost is gone (its container removed) before it could send them
     # again, and the one-client-at-a-time server waits for it until IDLE_TIMEOUT: measure with a short one.
-    short = Settings(**{**settings.__dict__, 'idle_timeout': '2'})
+    short = dataclasses.replace(settings, idle_timeout='2')
     lab.server(short, compose)
     print('| LOSS | UDP datagrams nc printed (of 200) | TCP exchanges complete (of {}) | TCP median seconds |'.format(runs))
     print('|---|---|---|---|')
