@@ -1,10 +1,13 @@
+import fcntl
 import os
 import queue
 import re
 import select
 import signal
 import socket
+import struct
 import sys
+import termios
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -131,7 +134,12 @@ def handle_new_connections_simple(sock, idle_timeout, recv_size):
         try:
             handle_client(conn)
         except socket.timeout:
-            print('Closed idle connection from ', address, 'after', format_seconds(idle_timeout), 's')
+            unread = bytes_not_taken(conn)
+            if unread:
+                print('Closed connection from ', address, 'after', format_seconds(idle_timeout), 's: it stopped reading,',
+                      unread, 'bytes of the echo not taken')
+            else:
+                print('Closed idle connection from ', address, 'after', format_seconds(idle_timeout), 's')
         except OSError as error:
             print('Connection from ', address, 'lost:', error.strerror or error)
         finally:
@@ -555,6 +563,18 @@ STAGES = {
     'poll': handle_new_connections_poll,
     'thread-pool': handle_new_connections_thread_pool,
 }
+
+
+# bytes_not_taken says how much the server sent that the client has not taken yet (Linux's SIOCOUTQ)
+# Arguments: conn - a connected TCP socket
+# Return Value: the number of bytes still waiting in conn's send queue
+# Assumptions: none; 0 where the kernel cannot say
+def bytes_not_taken(conn):
+    # Lab addition: tells a client that stopped reading (its echo piles up) from a silent one.
+    try:
+        return struct.unpack('i', fcntl.ioctl(conn.fileno(), termios.TIOCOUTQ, b'\0' * 4))[0]
+    except OSError:
+        return 0
 
 
 # format_seconds prints 2.0 as 2 and 0.5 as 0.5

@@ -1,6 +1,7 @@
 """Nothing a client does crashes the server: after each abuse it still serves the lesson's exchange exactly."""
 import ast
 import itertools
+import re
 
 import pytest
 
@@ -163,3 +164,28 @@ def test_silent_client_hits_idle_timeout_while_another_waits(lab):
     lines = exchanges.output_lines(lab.roles['server'].stdout())
     port = lines[1].rsplit(', ', 1)[1][:-1]
     assert lines[2] == "Closed idle connection from  ('{}', {}) after 1 s".format(silent.ip, port)
+
+
+NOT_READING = '''
+import socket
+sock = socket.create_connection(('server', 12345))
+sock.settimeout(20)
+try:
+    for _ in range(256):  # at most 256 MiB: the server's and both kernels' buffers fill long before
+        sock.sendall(b'x' * (1 << 20))
+    print('never cut off')
+except OSError:
+    print('cut off by the server')
+'''
+
+
+def test_client_that_stops_reading_is_told_from_a_silent_one(lab):
+    lab.start('server', {'kind': 'server', 'env': {'IDLE_TIMEOUT': '1'}})
+    role = run(lab, python_role(NOT_READING))
+    assert exchanges.output_lines(role.stdout()) == ['cut off by the server']
+    closed = re.compile(r"Closed connection from  \('{}', \d+\) after 1 s: it stopped reading, [1-9]\d* bytes of the echo not taken"
+                        .format(re.escape(role.ip)))
+    lines = server_lines(lab, lambda lines: closed.fullmatch(lines[-1]))
+    assert closed.fullmatch(lines[-1]), lines[-3:]
+    assert not any(line.startswith('Closed idle connection') for line in lines)
+    assert_still_serves(lab)
