@@ -10,7 +10,7 @@ import sys
 
 from . import engine, health, images, netcat, oneoff
 from . import settings as checked
-from .paths import ROOT, state_dir
+from .paths import ROOT, state_dir, write_atomic
 from .wire import impair
 
 SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
@@ -32,9 +32,7 @@ def remembered(settings, env=None):
 
 
 def _remember_stage(settings):
-    path = state_dir(settings.project) / 'stage'
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(settings.stage + '\n')
+    write_atomic(state_dir(settings.project) / 'stage', settings.stage + '\n')
 
 
 def _server_record(settings):
@@ -50,9 +48,7 @@ def _wanted(settings):
 
 def _record_server(settings, container):
     """Notes which container runs what, and that this start of it was seen healthy."""
-    path = _server_record(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({'container': container.id, 'started': container.attrs['State']['StartedAt'],
+    write_atomic(_server_record(settings), json.dumps({'container': container.id, 'started': container.attrs['State']['StartedAt'],
                                 **_wanted(settings)}))
 
 

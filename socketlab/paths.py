@@ -1,4 +1,6 @@
-"""Where things are: the project, the lab's state under .lab/, the results folder."""
+"""Where things are: the project, the lab's state under .lab/, the results folder; how files there are written."""
+import os
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,3 +13,19 @@ STATE = ROOT / '.lab'
 def state_dir(project):
     """The folder of one lab's state (what impairs it, which server file it runs); removed by make down."""
     return STATE / project
+
+
+def write_atomic(path, data):
+    """Writes PATH whole or not at all: a temporary file of a name no other writer has (two make
+    commands, or two threads of one, may write the same file at once), renamed into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix='.' + path.name + '.', suffix='.tmp')
+    try:
+        with os.fdopen(descriptor, 'wb') as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

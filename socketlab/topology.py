@@ -11,7 +11,7 @@ import subprocess
 
 import yaml
 
-from .paths import COMPOSE_FILE, PUBLISH_FILE, state_dir
+from .paths import COMPOSE_FILE, PUBLISH_FILE, state_dir, write_atomic
 
 # The keys of compose's normalised service model a role uses, and those it leaves to the lab on purpose
 # (a role joins the exchange's own network, is never built or published here). Any other key stops
@@ -38,12 +38,9 @@ def normalised_services(compose, settings):
         pass
     done = subprocess.run(argv, env=compose.environment(settings), capture_output=True, text=True, check=True)
     services = _literal_dollars(yaml.safe_load(done.stdout)['services'])
-    cached.parent.mkdir(parents=True, exist_ok=True)
     for old in cached.parent.glob('compose-config-*.json'):
-        old.unlink()
-    temporary = cached.with_suffix('.tmp')
-    temporary.write_text(json.dumps(services))
-    temporary.replace(cached)
+        old.unlink(missing_ok=True)
+    write_atomic(cached, json.dumps(services))
     return services
 
 

@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 from .. import compose as composes, engine, health, settings as checked, topology
+from ..paths import write_atomic
 
 PORT = 12345
 LOAD = (Path(__file__).parent / 'load.py').read_text()
@@ -299,9 +300,7 @@ def parse_command_line_arguments(args):
 
 def write_json(path, data):
     """Written whole or not at all: what was measured so far is never half a file."""
-    temporary = path.with_name('.' + path.name + '.tmp')
-    temporary.write_text(json.dumps(data, indent=2) + '\n')
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(data, indent=2) + '\n')
 
 
 def main(settings):

@@ -5,13 +5,12 @@ The sidecar runs detached (a terminal resize or Ctrl-C cannot cut it short) unde
 own, and writes to its own /tmp; the pcap is copied out by this process, so RESULTS/NAME-TIME.pcap
 and .svg belong to the user who ran make, never to root.
 """
-import os
 import sys
 import time
 import uuid
 
 from .. import engine, health, oneoff
-from ..paths import ROOT
+from ..paths import ROOT, write_atomic
 from . import ladder
 
 
@@ -19,13 +18,6 @@ def _results_file(settings, name, suffix):
     """RESULTS/NAME-TIME-ID.SUFFIX: a new name each time, so no run overwrites another's."""
     settings.results.mkdir(parents=True, exist_ok=True)
     return settings.results / '{}-{}-{}{}'.format(name, time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4], suffix)
-
-
-def _write(path, data):
-    """Written whole or not at all (a temporary file renamed into place)."""
-    temporary = path.with_name('.' + path.name + '.tmp')
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def around(settings, compose, service, name, exchange):
@@ -59,7 +51,7 @@ def around(settings, compose, service, name, exchange):
     finally:
         oneoff.remove(container)
     path = _results_file(settings, name, '.pcap')
-    _write(path, data)
+    write_atomic(path, data)
     shown = path.relative_to(ROOT)  # RESULTS is inside the project (socketlab.settings)
     print('\nCaptured in {}\'s network namespace: {}'.format(service, shown))
     try:
@@ -70,7 +62,7 @@ def around(settings, compose, service, name, exchange):
     if packets:
         print(ladder.text_ladder(packets, 'nc' if service == 'netcat' else 'server'))
         svg = path.with_suffix('.svg')
-        _write(svg, ladder.svg_ladder(packets, 'nc' if service == 'netcat' else 'server',
+        write_atomic(svg, ladder.svg_ladder(packets, 'nc' if service == 'netcat' else 'server',
                                       '{} ({} packets)'.format(path.name, len(packets))).encode())
         print('\nLadder diagram written to {} (open it in a browser)'.format(shown.with_suffix('.svg')))
     return status

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .. import engine, oneoff
-from ..paths import state_dir
+from ..paths import state_dir, write_atomic
 from ..settings import SettingError
 
 SERVICES = ('server', 'netcat')
@@ -155,11 +155,7 @@ def _state(settings):
 
 
 def _save(settings, state):
-    path = _state_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix('.tmp')
-    temporary.write_text(json.dumps(state))
-    temporary.replace(path)
+    write_atomic(_state_file(settings), json.dumps(state))
 
 
 def wanted(settings, service):
