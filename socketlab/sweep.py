@@ -25,13 +25,17 @@ def made_by(labels, run):
     """Whether something with these labels was made by the run (or by a run it started: a bench a test
     runs labels its things RUN-bench-ID)."""
     labels = labels or {}
+    if not run:
+        return False
     label = labels.get(engine.RUN_LABEL, '')
     return (label == run or label.startswith(run + '-')
-            or labels.get(engine.PROJECT_LABEL, '').startswith(RUN_PROJECT_PREFIX + run))
+            or (labels.get(engine.PROJECT_LABEL, '') + '-').startswith(RUN_PROJECT_PREFIX + run + '-'))
 
 
 def sweep(run):
     """Removes run's containers, then its networks; returns how many things it removed."""
+    if not run:  # an empty id would match everything that has no run label: the whole engine
+        raise ValueError('sweep: no run id')
     client = engine.client()
     removed = 0
     # sparse: the list as it is, without inspecting each (another run may remove its own meanwhile)
