@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -147,7 +148,8 @@ def test(args):
     from . import images, sweep
     settings, compose = _setup(None)
     images.ensure(settings)
-    run = sweep.new_run()
+    # A run of its own, inside the suite's when the suite runs make test: its sweep is its own only.
+    run = sweep.child_run('test') if os.environ.get('SOCKET_LAB_RUN') else sweep.new_run()
     env = {**os.environ, 'TESTCONTAINERS_RYUK_DISABLED': 'true', 'SOCKET_LAB_RUN': run}
     workers = os.environ.get('TEST_WORKERS') or '4'
     checked.port('TEST_WORKERS', workers)
@@ -180,6 +182,14 @@ def loss_table(_):
     return loss_table.main(*_setup(None))
 
 
+def _stopped(number, frame):
+    """SIGTERM or SIGHUP (a closed terminal, a CI job stopped) stop a target as Ctrl-C does, through
+    the same clean-up; while it runs, a second signal is ignored, so the clean-up is never cut short."""
+    for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(each, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 TARGETS = {name.replace('_', '-'): function for name, function in list(globals().items())
            if callable(function) and function.__module__ == __name__ and name not in ('main',) and not name.startswith('_')}
 
@@ -188,6 +198,8 @@ def main(argv):
     parser = argparse.ArgumentParser(prog='python3 -m socketlab', description=__doc__.split('\n\n')[0])
     parser.add_argument('target', choices=sorted(TARGETS))
     args = parser.parse_args(argv)
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _stopped)
     from . import engine, health
     from .compose import ComposeMissing
     docker_error = engine.errors().DockerException

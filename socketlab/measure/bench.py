@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .. import compose as composes, engine, health, settings as checked, topology
@@ -55,7 +56,10 @@ class Bench:
         from ..sweep import child_run
         self.run = child_run('bench')
         self.labels = {engine.RUN_LABEL: self.run}
-        self.network = self.client.networks.create('socket-lab-' + self.run, driver='bridge', labels=self.labels)
+        # The Engine is asked to create things from a thread of the bench's own: Ctrl-C may stop the bench
+        # while one is being created, and close() waits for that before it sweeps, so none is missed.
+        self.creating = ThreadPoolExecutor(1)
+        self.network = self._create(self.client.networks.create, 'socket-lab-' + self.run, driver='bridge', labels=self.labels)
         # The server's container as compose.yaml makes it (hardening, limits, mounts, bounded logs).
         services = topology.normalised_services(composes.choose(settings.compose), settings)
         self.server_image, self.client_image = services['server']['image'], services['client']['image']
@@ -70,10 +74,11 @@ class Bench:
         # measures the driver (here it stalled); the bench measures the server, so its output goes nowhere.
         hardening = {**self.hardening, 'pids_limit': pids_limit or self.hardening['pids_limit'],
                      'log_config': {'Type': 'none', 'Config': {}}}
-        container = self.client.containers.run(
-            image, command, entrypoint=entrypoint, environment=env or {}, detach=True, labels=self.labels,
+        container = self._create(
+            self.client.containers.create, image, command, entrypoint=entrypoint, environment=env or {}, labels=self.labels,
             name='socket-lab-{}-{}'.format(self.run, name), hostname=name, network=self.network.name, **hardening)
         self.servers[name] = container
+        container.start()
         listening = ['sh', '-c', "ss -Hltn 'sport = :{}' | grep -q LISTEN".format(PORT)]
 
         def ready():
@@ -89,19 +94,29 @@ class Bench:
 
     def load(self, name, *args):
         """One run of load.py against one server, from a fresh container on the network."""
+        container = self._create(
+            self.client.containers.create, self.client_image, [LOAD, self.servers[name].name, str(PORT), *map(str, args)],
+            entrypoint=['python3', '-c'], labels=self.labels, network=self.network.name,
+            **{**self.hardening, 'pids_limit': 1024})  # up to 200 client threads at once
         try:
-            output = self.client.containers.run(
-                self.client_image, [LOAD, self.servers[name].name, str(PORT), *map(str, args)],
-                entrypoint=['python3', '-c'], remove=True, labels=self.labels, network=self.network.name,
-                **{**self.hardening, 'pids_limit': 1024})  # up to 200 client threads at once
-        except engine.errors().ContainerError as error:
-            last = (error.stderr or b'').decode(errors='replace').strip().splitlines() or ['no output']
-            raise RuntimeError('the load against {} failed: {}'.format(name, last[-1])) from None
-        return json.loads(output.decode().strip().splitlines()[-1])
+            container.start()
+            status = container.wait()['StatusCode']
+            output = container.logs(stdout=True, stderr=False).decode(errors='replace').strip().splitlines()
+            if status != 0:
+                last = container.logs(stdout=False, stderr=True).decode(errors='replace').strip().splitlines() or ['no output']
+                raise RuntimeError('the load against {} failed: {}'.format(name, last[-1]))
+        finally:
+            container.remove(force=True)
+        return json.loads(output[-1])
+
+    def _create(self, function, *args, **kwargs):
+        return self.creating.submit(function, *args, **kwargs).result()
 
     def close(self):
-        """Removes everything it started (a load container interrupted by Ctrl-C included)."""
+        """Removes everything it started (a load container interrupted by Ctrl-C included), once
+        what the Engine was creating when the bench was stopped exists."""
         from ..sweep import sweep
+        self.creating.shutdown(wait=True)
         sweep(self.run)
 
 

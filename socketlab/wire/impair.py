@@ -12,6 +12,7 @@ label, applied by make lab to each new container.
 """
 import json
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -211,7 +212,12 @@ def set_(settings, compose, impairment):
             raise SettingError('impair: this kernel has no netem (sch_netem): delay, reorder and duplicate '
                                'cannot be applied; nothing changed') from None
     state = {'spec': impairment.words(), 'applied': {}}
-    _apply(settings, compose, impairment, state['applied'])
+    try:
+        _apply(settings, compose, impairment, state['applied'])
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM half-way: never leave one container impaired and not the other
+        heal(settings, compose)
+        print('impair: stopped before it was applied everywhere; healed: nothing is impaired', file=sys.stderr)
+        raise
     _save(settings, state)
     if running:
         return 'Impairment now: {} (make heal undoes it)'.format(impairment.describe())

@@ -1,0 +1,170 @@
+"""Ctrl-C (SIGINT from the terminal) or SIGTERM (a closed job, a CI stop) to any target at a point
+where it has started something: nothing it started is left running, no impairment is left active,
+no half-written file, what a measurement had measured is kept, and the next make tcp serves the lesson."""
+import json
+import os
+import shutil
+import signal
+
+import pexpect
+import pytest
+
+from socketlab import engine, exchanges, health, sweep
+from socketlab.paths import ROOT, STATE
+from makeplay import address, leftovers, make, person_env, project_name, run, wait_received
+
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('interrupts')]
+PROJECT = project_name('-interrupts')
+LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
+UDP = exchanges.load_catalogue()['udp-typed-reply']
+REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
+RUN = os.environ.get('SOCKET_LAB_RUN', '')
+SLOW_BENCH = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1,1024 --parts servers,recv-sizes'
+
+
+def ctrl_c(terminal):
+    terminal.sendintr()  # the terminal's Ctrl-C: SIGINT to the foreground process group, as a person does
+
+
+def sigterm(terminal):
+    os.killpg(terminal.pid, signal.SIGTERM)  # make and what it runs, as a stopped CI job or `kill -- -PGID`
+
+
+SIGNALS = [pytest.param(ctrl_c, id='ctrl-c'), pytest.param(sigterm, id='sigterm')]
+
+
+@pytest.fixture(scope='module')
+def lab():
+    run(PROJECT, 'lab')
+    yield PROJECT
+    run(PROJECT, 'down')
+
+
+def containers(predicate):
+    return [c for c in engine.client().containers.list(all=True, sparse=True) if predicate(c.attrs.get('Labels') or {})]
+
+
+def one_offs(labels):
+    return labels.get(engine.PROJECT_LABEL) == PROJECT and labels.get(engine.ONEOFF_LABEL) == 'True'
+
+
+def interrupt(terminal, ready, stop, what):
+    """Waits for ready() (a real sign the target has started something), stops it, waits for its end."""
+    try:
+        health.eventually(ready, what=what)
+        stop(terminal)
+        terminal.expect(pexpect.EOF)
+    finally:
+        terminal.close(force=True)
+    return terminal.exitstatus, terminal.signalstatus
+
+
+def half_written():
+    return [p for folder in (ROOT / 'results', STATE) if folder.exists() for p in folder.rglob('*.tmp')]
+
+
+@pytest.mark.parametrize('stop', SIGNALS)
+def test_make_lab_stopped_while_it_starts_the_lab(stop):
+    project = project_name('-interrupted-lab-' + stop.__name__)
+    terminal = make(project, 'lab')
+    status = interrupt(terminal, lambda: containers(lambda labels: labels.get(engine.PROJECT_LABEL) == project), stop,
+                       'make lab never created a container')
+    assert status != (0, None)
+    assert not half_written()
+    output, status = run(project, 'lab')
+    assert status == 0 and any(line.startswith('The lab is up') for line in output), output
+    assert run(project, 'tcp') == (LESSON['client'], 0)
+    assert run(project, 'down')[1] == 0
+    assert leftovers(project) == ([], [])
+
+
+@pytest.mark.parametrize('stop', SIGNALS)
+def test_make_impair_stopped_half_way_leaves_nothing_impaired(lab, stop):
+    def helper_running():
+        return any(c.get('com.docker.compose.service', '').startswith('impair-') for c in
+                   (c.attrs.get('Labels') or {} for c in engine.client().containers.list(sparse=True))
+                   if c.get(engine.PROJECT_LABEL) == PROJECT)
+    terminal = make(PROJECT, 'impair', 'LOSS=100')
+    status, _ = interrupt(terminal, helper_running, stop, 'make impair never started its helper')
+    assert status != 0
+    assert 'healed: nothing is impaired' in terminal.before
+    output, status = run(PROJECT, 'status')
+    assert status == 0 and [line for line in output if line.startswith(('server:', 'netcat:'))] == [
+        'server: no impairment', 'netcat: no impairment'], output
+    assert not containers(one_offs) and not half_written()
+    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
+
+
+@pytest.mark.parametrize('stop', SIGNALS)
+def test_make_nc_stopped_then_the_udp_exchange_works(lab, stop):
+    udp = make(PROJECT, 'udp')
+    try:
+        udp.expect_exact(LESSON['client'][0] + '\r\n')
+        wait_received(PROJECT, 'Hello, world')
+        nc = make(PROJECT, 'nc')
+        nc.expect_exact('Hello, world')  # attached: what nc received is on the screen
+        interrupt(nc, lambda: True, stop, '')
+        udp.expect(pexpect.EOF)  # nc stopped without a reply: the client gives up with the lesson's warning
+    finally:
+        udp.close(force=True)
+    assert not containers(one_offs)
+    udp = make(PROJECT, 'udp')  # a fresh listener, then the exchange as the lesson shows it
+    try:
+        udp.expect_exact(LESSON['client'][0] + '\r\n')
+        wait_received(PROJECT, 'Hello, world')
+        nc = make(PROJECT, 'nc')
+        nc.expect_exact('Hello, world')
+        nc.send(REPLY.replace('\n', '\r'))
+        _, nc_ip = address(PROJECT, 'netcat')
+        udp.expect(pexpect.EOF)
+        assert exchanges.output_lines(udp.before.replace('\r\n', '\n')) == exchanges.render(
+            UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
+        nc.close(force=True)
+    finally:
+        udp.close(force=True)
+    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
+
+
+@pytest.mark.parametrize('stop', SIGNALS)
+def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
+    terminal = make(PROJECT, 'loss-table', env={'LOSSES': '30', 'RUNS': '3'})
+    status, _ = interrupt(terminal, lambda: terminal.expect_exact('|---|') == 0, stop, 'make loss-table never began')
+    assert status != 0
+    output, status = run(PROJECT, 'status')
+    assert [line for line in output if line.startswith(('server:', 'netcat:'))] == [
+        'server: no impairment', 'netcat: no impairment'], output
+    assert not containers(one_offs) and not half_written()
+    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
+
+
+@pytest.mark.parametrize('stop', SIGNALS)
+def test_make_bench_stopped_keeps_what_it_measured_and_removes_its_servers(stop):
+    results = ROOT / 'results' / '.test-{}-interrupted-bench-{}'.format(RUN, stop.__name__)
+    terminal = pexpect.spawn('make', ['bench', 'RESULTS=' + str(results.relative_to(ROOT)), 'BENCH_ARGS=' + SLOW_BENCH],
+                             cwd=str(ROOT), env=person_env(), encoding='utf-8', timeout=health.WAIT)
+    try:
+        # the echo servers' table is measured and written, the receive sizes (RECV_SIZE=1 first) under way
+        status, _ = interrupt(terminal, lambda: terminal.expect_exact('receive sizes') == 0, stop, 'make bench never measured')
+        assert status != 0
+        assert 'what it measured so far is in' in terminal.before
+        (folder,) = results.iterdir()
+        measured = json.loads((folder / 'bench.json').read_text())  # whole: a file written at once
+        assert list(measured['servers']) == ['lesson', 'socat', 'ncat'] and measured['recv_size'] is None
+        assert not list(results.rglob('*.tmp'))
+        assert not containers(lambda labels: labels.get(engine.RUN_LABEL, '').startswith(RUN + '-bench-'))
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+
+
+@pytest.mark.parametrize('stop', SIGNALS)
+def test_make_test_stopped_sweeps_its_own_run_and_nothing_else(lab, stop):
+    def nested(labels):
+        return (labels.get(engine.RUN_LABEL, '').startswith(RUN + '-test-')
+                or labels.get(engine.PROJECT_LABEL, '').startswith(sweep.RUN_PROJECT_PREFIX + RUN + '-test-'))
+    terminal = pexpect.spawn('make', ['test', 'TEST_WORKERS=1', 'PYTEST_ARGS=-p no:cacheprovider tests/test_robustness.py'],
+                             cwd=str(ROOT), env=person_env(), encoding='utf-8', timeout=health.WAIT)
+    status, _ = interrupt(terminal, lambda: containers(nested), stop, 'the nested make test never started a container')
+    assert status != 0
+    assert not containers(nested)
+    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)  # the suite's own lab untouched
+
