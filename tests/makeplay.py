@@ -72,3 +72,34 @@ def leftovers(project):
     label = engine.PROJECT_LABEL + '=' + project
     return (client.containers.list(all=True, filters={'label': label}),
             client.networks.list(filters={'label': label}))
+
+
+class Created:
+    """Every container the Engine creates while it is open, as inspected at its creation (events),
+    whose labels keep(labels) accepts: {service or name: [inspections]}."""
+
+    def __init__(self, label, keep=lambda labels: True):
+        import threading
+        self.client = engine.client()
+        self.events = self.client.events(decode=True, filters={'type': 'container', 'event': 'create', 'label': label})
+        self.found = {}
+        self.keep = keep
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        self.watcher.start()
+
+    def _watch(self):
+        for event in self.events:
+            try:
+                attrs = self.client.api.inspect_container(event['id'])
+            except engine.errors().NotFound:
+                continue
+            labels = attrs['Config']['Labels'] or {}
+            if self.keep(labels):
+                key = labels.get(engine.SERVICE_LABEL) or attrs['Name'].lstrip('/')
+                self.found.setdefault(key, []).append(attrs)
+
+    def close(self):
+        if self.watcher.is_alive():
+            self.events.close()
+            self.watcher.join(5)
+        return self.found

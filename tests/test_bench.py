@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 from socketlab.paths import ROOT
-from makeplay import person_env
+from socketlab import engine
+from makeplay import Created, person_env
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('bench')]
 TINY = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1024,65536 --concurrency 1,3 --exchanges 6'
@@ -16,7 +17,16 @@ FIGURES = ['rtt_p50_us', 'rtt_p99_us', 'conn_per_s', 'bulk_MBps']
 
 
 @pytest.fixture(scope='module')
-def report():
+def watched():
+    """Every container the bench creates, inspected at its creation."""
+    run = os.environ['SOCKET_LAB_RUN']
+    created = Created(engine.RUN_LABEL, keep=lambda labels: labels.get(engine.RUN_LABEL, '').startswith(run + '-bench-'))
+    yield created
+    created.close()
+
+
+@pytest.fixture(scope='module')
+def report(watched):
     results = ROOT / 'results' / '.test-{}-bench'.format(os.environ['SOCKET_LAB_RUN'])
     tracked = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
     done = subprocess.run(['make', 'bench', 'BENCH_ARGS=' + TINY, 'RESULTS=' + str(results.relative_to(ROOT))],
@@ -85,3 +95,19 @@ def test_bench_refuses_bad_arguments_in_one_line(args, message):
     done = subprocess.run(['make', 'bench', 'BENCH_ARGS=' + args], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env=person_env())
     assert done.returncode == 2 and message in done.stderr.splitlines()[-2]
+
+
+def test_the_bench_containers_are_hardened_as_the_lab_makes_its_own(report, watched):
+    """Servers, peers and load clients, as the Engine inspected them at their creation. Two differences,
+    on purpose: the servers' output goes nowhere (through docker's log driver the bulk echo measured
+    the driver), and the forking peers, the threaded stages and the load may run 1024 processes."""
+    created = [attrs for inspected in watched.close().values() for attrs in inspected]
+    assert len(created) >= 3 + 7 + 1, [attrs['Name'] for attrs in created]  # servers, stages, at least a load
+    for attrs in created:
+        host, name = attrs['HostConfig'], attrs['Name']
+        assert attrs['Config']['User'] == '10001:10001' and host['CapDrop'] == ['ALL'] and not host['CapAdd'], name
+        assert host['ReadonlyRootfs'] and 'no-new-privileges:true' in host['SecurityOpt'] and host['Init'], name
+        assert host['Memory'] == 128 << 20 and host['NanoCpus'] == 10 ** 9 and host['PidsLimit'] in (64, 1024), name
+        assert host['LogConfig'] in ({'Type': 'none', 'Config': {}},
+                                     {'Type': 'json-file', 'Config': {'max-file': '2', 'max-size': '1m'}}), name
+        assert not host['PortBindings'] and not any('docker.sock' in m['Source'] or m['RW'] for m in attrs['Mounts']), name

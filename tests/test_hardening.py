@@ -3,13 +3,12 @@ the client, nc's fresh listeners, the capture sidecar, the impairment helpers) i
 as it was created, not read from compose.yaml."""
 import os
 import shutil
-import threading
 
 import pytest
 
 from socketlab import engine
 from socketlab.paths import ROOT
-from makeplay import project_name, run
+from makeplay import Created, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('hardening')]
 PROJECT = project_name('-hardening')
@@ -21,30 +20,15 @@ WIRE_TOOLS = {'capture-server', 'impair-server', 'impair-netcat'}
 @pytest.fixture(scope='module')
 def created():
     """{service: [inspections]} of every container created for the lab while it is used through make."""
-    client = engine.client()
-    events = client.events(decode=True, filters={'type': 'container', 'event': 'create',
-                                                 'label': engine.PROJECT_LABEL + '=' + PROJECT})
-    found = {}
-
-    def watch():
-        for event in events:
-            try:
-                attrs = client.api.inspect_container(event['id'])
-            except engine.errors().NotFound:
-                continue
-            found.setdefault(attrs['Config']['Labels'][engine.SERVICE_LABEL], []).append(attrs)
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    created = Created(engine.PROJECT_LABEL + '=' + PROJECT)
     results = ROOT / 'results' / '.test-{}-hardening'.format(os.environ['SOCKET_LAB_RUN'])
     steps = [('lab',), ('tcp',), ('udp', 'ARGS=--timeout 1'), ('capture', 'RESULTS=' + str(results.relative_to(ROOT))),
              ('impair', 'LOSS=10'), ('status',), ('heal',)]
     for step in steps:
         run(PROJECT, *step)
     run(PROJECT, 'down')
-    events.close()
-    watcher.join(5)
     shutil.rmtree(results, ignore_errors=True)
-    return found
+    return created.close()
 
 
 def each(created):
