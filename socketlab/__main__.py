@@ -16,17 +16,21 @@ from . import settings as checked
 from .settings import SettingError
 
 
-def _setup(args):
+def _setup(args, own=True):
+    """The checked settings and the compose to use; with own, the lab of LAB_PROJECT must be this
+    checkout's (or not running): another clone's lab of the same name is refused, never touched."""
     from .compose import choose
-    from .lab import remembered
+    from .lab import owned_here, remembered
     settings = remembered(checked.Settings.from_environment())
+    if own:
+        owned_here(settings)
     return settings, choose(settings.compose)
 
 
 def help_line(_):
     """make help's last line: which compose the lab would use here."""
     try:
-        settings, compose = _setup(None)
+        settings, compose = _setup(None, own=False)
         print('Compose: {} (COMPOSE=auto|v2|v1 chooses)'.format(compose.name))
     except SettingError as error:
         print('Compose: none usable here: {}'.format(error))
@@ -41,14 +45,14 @@ def lab(_):
 
 def images(_):
     from . import images
-    settings, _compose = _setup(None)
+    settings, _compose = _setup(None, own=False)
     images.ensure(settings)
     return 0
 
 
 def base(_):
     from . import images
-    images.base(_setup(None)[0], force=True)
+    images.base(_setup(None, own=False)[0], force=True)
     return 0
 
 
@@ -134,7 +138,7 @@ def exchange(_):
     name = os.environ.get('NAME', '')
     if name and not re.fullmatch(r'[a-z0-9][a-z0-9-]*', name):
         raise SettingError('bad NAME {!r}: give an exchange name (make exchange lists them)'.format(name))
-    settings, compose = _setup(None)
+    settings, compose = _setup(None, own=False)
     run = sweep.child_run('exchange')
     try:
         return exchanges.replay(compose, settings, name, run)
@@ -146,7 +150,7 @@ def exchange(_):
 def test(args):
     """make test: the suite (pytest, on pytest-xdist's workers), then a sweep of what this run made."""
     from . import images, sweep
-    settings, compose = _setup(None)
+    settings, compose = _setup(None, own=False)
     images.ensure(settings)
     # A run of its own, inside the suite's when the suite runs make test: its sweep is its own only.
     run = sweep.child_run('test') if os.environ.get('SOCKET_LAB_RUN') else sweep.new_run()
@@ -164,12 +168,12 @@ def test(args):
 
 def bench(_):
     from .measure import bench
-    return bench.main(_setup(None)[0])
+    return bench.main(_setup(None, own=False)[0])
 
 
 def speed(_):
     from .measure import speed
-    return speed.main(*_setup(None))
+    return speed.main(*_setup(None, own=False))
 
 
 def soak(_):

@@ -31,6 +31,20 @@ def remembered(settings, env=None):
     return dataclasses.replace(settings, stage=checked.choice("the lab's stage (.lab)", stage, checked.STAGES))
 
 
+WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir'  # set by Compose v2 and 1.29 alike
+
+
+def owned_here(settings):
+    """Refuses a project another checkout's lab runs (two clones, one engine, both named socket-lab):
+    compose labels each container with the folder it was started from."""
+    listed = engine.client().containers.list(all=True, sparse=True, filters={'label': engine.PROJECT_LABEL + '=' + settings.project})
+    for folder in {(c.attrs.get('Labels') or {}).get(WORKING_DIR_LABEL) for c in listed} - {None}:
+        if os.path.realpath(folder) != str(ROOT):
+            raise checked.SettingError(
+                "LAB_PROJECT {0} is the lab of another checkout ({1}): nothing changed; give this one a name of "
+                "its own, e.g. LAB_PROJECT={0}-2, or run make there".format(settings.project, folder))
+
+
 def _remember_stage(settings):
     write_atomic(state_dir(settings.project) / 'stage', settings.stage + '\n')
 
@@ -192,9 +206,22 @@ def down(settings, compose):
 
 
 def clean(settings, compose):
+    """make down, then the lab's images; all kept while any container still uses one of them (another
+    clone's lab of the same LAB_IMAGES): never forced."""
     down(settings, compose)
-    for name in (*images.PROGRAMS, 'base', 'base-dockerfile'):
+    client = engine.client()
+    names = [settings.image(name) for name in (*images.PROGRAMS, 'base', 'base-dockerfile')]
+    ids = set()
+    for name in names:
         try:
-            engine.client().images.remove(settings.image(name), force=True)
+            ids.add(client.images.get(name).id)
+        except engine.errors().ImageNotFound:
+            pass
+    if any(c.attrs.get('ImageID') in ids for c in client.containers.list(all=True, sparse=True)):
+        print('Kept the images {}/*: containers of another lab still use them (make down there first).'.format(settings.images))
+        return
+    for name in names:  # by name: a tag someone else gave one of these images stays
+        try:
+            client.images.remove(name)
         except engine.errors().ImageNotFound:
             pass

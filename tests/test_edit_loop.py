@@ -12,7 +12,7 @@ from socketlab import engine
 from socketlab.measure.speed import Copy
 from socketlab.paths import ROOT
 from socketlab.settings import Settings
-from makeplay import person_env
+from makeplay import person_env, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('edit-loop')]
 
@@ -73,6 +73,7 @@ def test_a_server_bound_to_localhost_is_explained_at_once(copy):
 def test_a_server_that_fails_to_start_is_shown_with_its_own_error(copy):
     replace(copy, 'server/ServerPython.py', "def start_server(", "def start_server(:")
     done = make(copy, 'tcp')
+    replace(copy, 'server/ServerPython.py', "def start_server(:", "def start_server(")
     assert done.returncode == 2
     assert done.stderr.splitlines()[0] == 'the server stopped; what it printed:'
     assert 'SyntaxError: invalid syntax' in done.stderr
@@ -105,3 +106,22 @@ def test_make_speed_measures_on_a_copy_and_leaves_nothing():
         shutil.rmtree(results, ignore_errors=True)
     assert subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout == tracked
     assert speed_things() == before
+
+
+def test_another_checkouts_lab_of_the_same_name_is_refused_and_untouched(copy):
+    """Two clones on one engine: this checkout's make, given the copy's project name, changes nothing."""
+    assert make(copy, 'lab').returncode == 0
+    server = engine.service_container(copy.project, 'server')
+    for target in ('lab', 'tcp', 'impair', 'down'):
+        output, status = run(copy.project, target, *(['LOSS=100'] if target == 'impair' else []))
+        assert status == 2 and len(output) == 2 and output[0].startswith(
+            'LAB_PROJECT {} is the lab of another checkout ({}): nothing changed'.format(copy.project, copy.folder)), output
+    assert engine.service_container(copy.project, 'server').id == server.id
+    assert make(copy, 'tcp').stdout.endswith("Received: b'Hello, world'\n")
+
+
+def test_make_clean_keeps_the_images_another_lab_uses(copy):
+    output, status = run(project_name('-clean'), 'clean', 'LAB_IMAGES=' + copy.images)
+    assert status == 0 and output[-1] == ('Kept the images {}/*: containers of another lab still use them '
+                                          '(make down there first).'.format(copy.images)), output
+    assert all(engine.client().images.get('{}/{}'.format(copy.images, name)) for name in ('base', 'server', 'client', 'netcat'))

@@ -1,11 +1,11 @@
 """Runs inside a client's container: the program, then a wait until the TCP connections it closed
 have finished closing, as a host that stays on the network does. A FIN lost on the way is sent again
 and acknowledged before the container (the host) goes, so the one-client-at-a-time server is never
-left waiting for a client that is gone. At most OUTLIVE seconds (default 5); the program's exit status.
+left waiting for a client that is gone. At most 30 s (a FIN's retransmissions at 0.2, 0.6, 1.4, 3, 6.2,
+12.6, 25.4 s: seven tries); the program's exit status.
 
     python3 outlive.py PROGRAM [ARGS...]          (compose.yaml's client entrypoint)
 """
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +14,7 @@ import time
 # /proc/net/tcp's states of a connection whose own FIN is not yet acknowledged:
 # FIN_WAIT1 (04), CLOSING (0B), LAST_ACK (09). After that (FIN_WAIT2, TIME_WAIT) the peer has it.
 UNACKNOWLEDGED = {'04', '0B', '09'}
+OUTLIVE_SECONDS = 30
 
 
 def closing():
@@ -33,7 +34,7 @@ if __name__ == '__main__':
     for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, make down: to the program, as if it ran alone
         signal.signal(number, lambda received, frame: program.send_signal(received))
     status = program.wait()
-    deadline = time.monotonic() + float(os.environ.get('OUTLIVE', '5'))
+    deadline = time.monotonic() + OUTLIVE_SECONDS
     while closing() and time.monotonic() < deadline:
         time.sleep(0.02)  # polls the kernel's own state: the wait ends when the last FIN is acknowledged
     sys.exit(status if status >= 0 else 128 - status)
