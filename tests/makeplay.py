@@ -9,6 +9,7 @@ from socketlab.paths import ROOT
 
 # What a person's own lab settings would change, and the state of a make the suite runs under (make
 # test): unset for the suite's make commands, which start as a person's would.
+UDP_REPLY = next(step['type']['text'] for step in exchanges.load_catalogue()['udp-typed-reply']['steps'] if 'type' in step)
 USER_SETTINGS = ('PUBLISH', 'SERVER_PORT', 'NC_FLAVOR', 'CAPTURE', 'ARGS', 'COMPOSE', 'LAB_PROJECT', 'LAB_IMAGES',
                  'RESULTS', 'SERVER_IMPAIR', 'NETCAT_IMPAIR', 'IDLE_TIMEOUT', 'MAKELEVEL', 'MAKEFLAGS', 'MFLAGS')
 
@@ -103,3 +104,23 @@ class Created:
             self.events.close()
             self.watcher.join(5)
         return self.found
+
+
+def answered_udp(project):
+    """make udp answered as a person does it: make nc in a second terminal, the lesson's reply typed.
+    Returns (the client's lines after 'Starting client...', nc's address, the client's exit status)."""
+    udp = make(project, 'udp')
+    try:
+        udp.expect_exact('Starting client...\r\n')
+        wait_received(project, 'Hello, world')
+        nc = make(project, 'nc')
+        try:
+            nc.expect_exact('Hello, world')
+            nc.send(UDP_REPLY.replace('\n', '\r'))  # Enter, as a keyboard sends it
+            udp.expect(pexpect.EOF)
+        finally:
+            nc.close(force=True)
+        nc_ip = address(project, 'netcat')[1]
+        return lines(udp.before), nc_ip, finish(udp)
+    finally:
+        udp.close(force=True)

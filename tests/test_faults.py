@@ -4,11 +4,12 @@ import pexpect
 import pytest
 
 from socketlab import engine, exchanges, health
-from makeplay import container, leftovers, make, project_name, run
+from makeplay import answered_udp, container, leftovers, make, project_name, run, wait_received
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('faults')]
 PROJECT = project_name('-faults')
 LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
+UDP = exchanges.load_catalogue()['udp-typed-reply']['expect']
 
 
 @pytest.fixture(scope='module')
@@ -75,3 +76,18 @@ def test_make_down_with_a_client_still_connected_removes_everything():
         assert leftovers(project) == ([], [])
     finally:
         nc.close(force=True)
+
+
+def test_nc_killed_mid_exchange_then_the_udp_exchange_works(lab):
+    udp = make(PROJECT, 'udp', 'ARGS=--timeout 2')
+    try:
+        udp.expect_exact(LESSON['client'][0])
+        wait_received(PROJECT, 'Hello, world')
+        container(PROJECT, 'netcat').kill()  # nc gone before anybody typed the reply
+        udp.expect(pexpect.EOF)
+    finally:
+        udp.close(force=True)
+    assert udp.exitstatus == 2 and 'no UDP reply from netcat port 12345 within 2 s' in udp.before
+    assert not one_offs(PROJECT)
+    client_lines, nc_ip, status = answered_udp(PROJECT)  # the next make udp meets a fresh listener
+    assert (client_lines, status) == (exchanges.render(UDP['client'][1:], [], {'netcat_ip': nc_ip}), 0)
