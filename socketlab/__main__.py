@@ -118,7 +118,7 @@ def clean(_):
 
 def impair(_):
     from .wire import impair
-    words = ['{}={}'.format(key.lower(), os.environ[key]) for key in ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY',
+    words = ['{}={}'.format(key.lower(), os.environ[key]) for key in ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY', 'JITTER',
                                                                         'REORDER', 'DUPLICATE', 'ON') if os.environ.get(key)]
     if not any(w.split('=')[0] in ('loss', 'rate', 'delay', 'reorder', 'duplicate') for w in words):
         raise SettingError('make impair: say what, e.g. make impair LOSS=30 or RATE=1mbit')

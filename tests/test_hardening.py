@@ -1,6 +1,6 @@
 """Hardening proven at run time: every container the lab makes while a person uses it (server, netcat,
-the client, nc's fresh listeners, the capture sidecar, the impairment helpers) inspected by the Engine
-as it was created, not read from compose.yaml."""
+the client, nc's fresh listeners, the capture sidecar, the impairment helpers and user-space queues)
+inspected by the Engine as it was created, not read from compose.yaml."""
 import os
 import shutil
 
@@ -13,8 +13,9 @@ from makeplay import Created, project_name, run
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('hardening')]
 PROJECT = project_name('-hardening')
 ADDED = {'server': [], 'netcat': [], 'client': [], 'capture-server': ['NET_RAW', 'SETGID', 'SETUID'],
-         'impair-server': ['NET_ADMIN'], 'impair-netcat': ['NET_ADMIN']}
-WIRE_TOOLS = {'capture-server', 'impair-server', 'impair-netcat'}
+         'impair-server': ['NET_ADMIN'], 'impair-netcat': ['NET_ADMIN'],
+         'queue-server': ['NET_ADMIN', 'NET_RAW'], 'queue-netcat': ['NET_ADMIN', 'NET_RAW']}
+WIRE_TOOLS = {'capture-server', 'impair-server', 'impair-netcat', 'queue-server', 'queue-netcat'}
 
 
 @pytest.fixture(scope='module')
@@ -23,7 +24,7 @@ def created():
     created = Created(engine.PROJECT_LABEL + '=' + PROJECT)
     results = ROOT / 'results' / '.test-{}-hardening'.format(os.environ['SOCKET_LAB_RUN'])
     steps = [('lab',), ('tcp',), ('udp', 'ARGS=--timeout 1'), ('capture', 'RESULTS=' + str(results.relative_to(ROOT))),
-             ('impair', 'LOSS=10'), ('status',), ('heal',)]
+             ('impair', 'LOSS=10', 'DELAY=1ms'), ('status',), ('heal',)]
     for step in steps:
         run(PROJECT, *step)
     run(PROJECT, 'down')

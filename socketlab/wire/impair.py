@@ -1,7 +1,9 @@
 """Breaks the lab's wire on purpose: loss (iptables' statistic match) and rate (a tbf qdisc) inside the
 server's and nc's network namespaces, applied by the compose helpers impair-server / impair-netcat,
-which alone hold NET_ADMIN. Delay, reorder and duplicate need the kernel's netem; without it, one
-line says so and nothing changes.
+which alone hold NET_ADMIN. Delay, jitter, reorder and duplicate (on the container's outgoing packets)
+use the kernel's netem where it has one; where not, an NFQUEUE rule hands those packets to
+socketlab/wire/nfqueue.py in the helper queue-SERVICE, which holds them in user space. The rule is
+fail-open (--queue-bypass): without that program running, packets pass undelayed.
 
 An impairment is written as words, e.g. "loss=30 direction=in mode=nth rate=1mbit on=server", by
 `make impair` (LOSS=, DIRECTION=, ...) or declared on a service in compose.yaml (its socket-lab.impair
@@ -16,18 +18,23 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .. import engine, oneoff
+from .. import engine, health, oneoff
 from ..paths import state_dir, write_atomic
 from ..settings import SettingError
 
 SERVICES = ('server', 'netcat')
+DURATION = r'(?:0|[1-9][0-9]{0,4})(?:\.[0-9]{1,3})?(?:us|ms|s)'  # at most 99999.999 of its unit
+QUEUE_CHAIN, QUEUE_NUMBER = 'SOCKET_LAB_QUEUE', '7'
+BYPASS_MARK = '0x50c1'  # socketlab/wire/nfqueue.py's duplicates carry it
+LOST_MARK = '0x50c2'  # an outgoing packet to lose: dropped by nfqueue.py, never by iptables (see there)
 CHAINS = {'in': ('SOCKET_LAB_IN', 'INPUT', '-i'), 'out': ('SOCKET_LAB_OUT', 'OUTPUT', '-o')}
 CHECKS = {
     'loss': (r'0|[1-9][0-9]?|100', 'give a percentage from 0 to 100'),
     'direction': (r'in|out|both', 'give in, out or both'),
     'mode': (r'random|nth', 'give random or nth'),
     'rate': (r'[1-9][0-9]{0,5}(?:bit|kbit|mbit|gbit)', 'give e.g. 1mbit or 500kbit'),
-    'delay': (r'(?:0|[1-9][0-9]{0,4})(?:\.[0-9]{1,3})?(?:us|ms|s)', 'give a number and a unit, e.g. 100ms'),
+    'delay': (DURATION, 'give a number and a unit, e.g. 100ms'),
+    'jitter': (DURATION, 'give a number and a unit, e.g. 20ms'),
     'reorder': (r'(?:0|[1-9][0-9]?|100)%?', 'give a percentage from 0 to 100'),
     'duplicate': (r'(?:0|[1-9][0-9]?|100)%?', 'give a percentage from 0 to 100'),
     'on': (r'server|netcat|both', 'give server, netcat or both'),
@@ -41,6 +48,7 @@ class Impairment:
     mode: str = 'random'
     rate: str = ''
     delay: str = ''
+    jitter: str = ''
     reorder: str = ''
     duplicate: str = ''
     on: str = 'both'
@@ -61,11 +69,28 @@ class Impairment:
                 values[key] = int(value) if key == 'loss' else value
                 continue
             raise SettingError(('bad {}: '.format(setting) if setting else 'impair: ') + problem)
+        for needs in ('jitter', 'reorder'):  # as netem has it: both only shape a delay
+            if values.get(needs) and not values.get('delay'):
+                raise SettingError(('bad {}: '.format(setting) if setting else 'impair: ') +
+                                   '{} needs a delay, e.g. delay=100ms {}={}'.format(needs, needs, values[needs]))
         return cls(**values)
 
     @property
-    def netem(self):
+    def queued(self):
+        """Whether it holds packets (netem or the user-space queue), not only drops or paces them."""
         return bool(self.delay or self.reorder or self.duplicate)
+
+    def needs_queue(self, mechanism):
+        """Whether the user-space queue must run: outgoing loss always, delay and the rest without netem."""
+        return (self.loss and self.direction in ('out', 'both')) or (self.queued and mechanism == 'nfqueue')
+
+    def queue_arguments(self, mechanism):
+        """socketlab/wire/nfqueue.py's argv: queue, delay and jitter in ms, reorder and duplicate in %
+        (all 0 where netem does them, or none is asked: the queue then only loses what is marked)."""
+        if mechanism != 'nfqueue' or not self.queued:
+            return [QUEUE_NUMBER, '0', '0', '0', '0']
+        return [QUEUE_NUMBER, _milliseconds(self.delay), _milliseconds(self.jitter),
+                self.reorder.rstrip('%') or '0', self.duplicate.rstrip('%') or '0']
 
     def services(self):
         return SERVICES if self.on == 'both' else (self.on,)
@@ -89,16 +114,18 @@ class Impairment:
             parts.append('loss {}% {}'.format(self.loss, way) + (' (exactly 1 packet in {})'.format(self.every()) if self.mode == 'nth' else ''))
         if self.rate:
             parts.append('rate {} out'.format(self.rate))
-        parts += ['{} {}'.format(k, getattr(self, k)) for k in ('delay', 'reorder', 'duplicate') if getattr(self, k)]
+        parts += ['{} {}'.format(k, getattr(self, k)) for k in ('delay', 'jitter', 'reorder', 'duplicate') if getattr(self, k)]
         if not parts:
             return 'none'
         where = '' if service else ' on ' + ('server and netcat' if self.on == 'both' else self.on)
         return ', '.join(parts) + where
 
-    def commands(self, service):
-        """The argv lists that make SERVICE's network what this says (healed first): [argv, must succeed]."""
+    def commands(self, service, mechanism='netem'):
+        """The argv lists that make SERVICE's network what this says (healed first): [argv, must succeed].
+        mechanism: 'netem' (tc) or 'nfqueue' (an NFQUEUE rule; the queue program is started apart)."""
         heal = [[['iptables', '-D', hook, flag, 'eth0', '-j', chain], False] for chain, hook, flag in CHAINS.values()]
-        heal += [[['iptables', op, chain], False] for chain, _, _ in CHAINS.values() for op in ('-F', '-X')]
+        heal += [[['iptables', '-D', 'OUTPUT', '-o', 'eth0', '-j', QUEUE_CHAIN], False]]
+        heal += [[['iptables', op, chain], False] for chain in (*(c for c, _, _ in CHAINS.values()), QUEUE_CHAIN) for op in ('-F', '-X')]
         heal += [[['tc', 'qdisc', 'del', 'dev', 'eth0', 'root'], False]]
         if service not in self.services():
             return heal
@@ -110,12 +137,19 @@ class Impairment:
                 match = ['--mode', 'random', '--probability', '1' if self.loss == 100 else '0.{:02d}'.format(self.loss)]
             for way, (chain, hook, flag) in CHAINS.items():
                 if self.direction in ('both', way):
+                    lose = ['-j', 'DROP'] if way == 'in' else ['-j', 'MARK', '--set-mark', LOST_MARK]
                     rules += [[['iptables', '-N', chain], True],
-                              [['iptables', '-A', chain, '-m', 'statistic', *match, '-j', 'DROP'], True],
+                              [['iptables', '-A', chain, '-m', 'statistic', *match, *lose], True],
                               [['iptables', '-A', hook, flag, 'eth0', '-j', chain], True]]
-        if self.netem:
+        if self.needs_queue(mechanism):
+            rules += [[['iptables', '-N', QUEUE_CHAIN], True],
+                      [['iptables', '-A', QUEUE_CHAIN, '-m', 'mark', '--mark', BYPASS_MARK, '-j', 'RETURN'], True],
+                      [['iptables', '-A', QUEUE_CHAIN, '-j', 'NFQUEUE', '--queue-num', QUEUE_NUMBER, '--queue-bypass'], True],
+                      [['iptables', '-A', 'OUTPUT', '-o', 'eth0', '-j', QUEUE_CHAIN], True]]
+        if self.queued and mechanism == 'netem':
             netem = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem']
-            for key in ('delay', 'reorder', 'duplicate', 'rate'):
+            netem += ['delay', self.delay or '0ms'] + ([self.jitter] if self.jitter else [])
+            for key in ('reorder', 'duplicate', 'rate'):
                 netem += [key, getattr(self, key)] if getattr(self, key) else []
             rules.append([netem, True])
         elif self.rate:
@@ -125,7 +159,14 @@ class Impairment:
 
 NONE = Impairment()
 SHOW = [[['iptables', '-L', chain, '-n', '-v', '-x'], False] for chain, _, _ in CHAINS.values()] + [
-    [['tc', 'qdisc', 'show', 'dev', 'eth0'], False]]
+    [['tc', 'qdisc', 'show', 'dev', 'eth0'], False], [['iptables', '-L', QUEUE_CHAIN, '-n', '-v', '-x'], False]]
+
+
+def _milliseconds(duration):
+    if not duration:
+        return '0'
+    number, unit = re.fullmatch(r'([0-9.]+)(us|ms|s)', duration).groups()
+    return '{:g}'.format(float(number) * {'us': 0.001, 'ms': 1, 's': 1000}[unit])
 NETEM_PROBE = [[['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], True],
                [['tc', 'qdisc', 'del', 'dev', 'lo', 'root'], False]]
 
@@ -174,12 +215,55 @@ def _both(function):
         return list(pool.map(function, SERVICES))
 
 
+def _queues(settings, service):
+    return engine.containers(settings.project, 'queue-' + service, all=True, oneoff=True)
+
+
+def _start_queue(settings, compose, service, impairment, mechanism):
+    """The user-space queue for SERVICE's outgoing packets, running until make heal or make down;
+    returns once it has bound its NFQUEUE (its first line), or says why it could not."""
+    peer = engine.service_container(settings.project, service)
+    container = oneoff.create(settings, compose, 'queue-' + service, peer, *impairment.queue_arguments(mechanism))
+    container.start()
+
+    def bound():
+        container.reload()
+        if container.status != 'running':
+            raise RuntimeError('the user-space queue stopped: {}'.format(container.logs().decode(errors='replace').strip()))
+        return container.logs().startswith(b'queue ')
+    health.eventually(bound, what='the user-space queue did not start')
+
+
+def mechanism(settings, compose, service):
+    """netem where the kernel has it, else the user-space queue (NFQUEUE); asked once per lab."""
+    state = _state(settings)
+    if state.get('mechanism') is None:
+        try:
+            helper(settings, compose, service, NETEM_PROBE)
+            state['mechanism'] = 'netem'
+        except RuntimeError:
+            state['mechanism'] = 'nfqueue'
+        _save(settings, {**_state(settings), 'mechanism': state['mechanism']})
+    return state['mechanism']
+
+
+def _apply_one(settings, compose, service, impairment):
+    """SERVICE's network made what IMPAIRMENT says (healed first, its queue program included)."""
+    for queue in _queues(settings, service):
+        queue.stop(timeout=2)  # it lets what it holds go first
+        oneoff.remove(queue)
+    way = mechanism(settings, compose, service) if impairment.queued else 'netem'
+    helper(settings, compose, service, impairment.commands(service, way))
+    if impairment.needs_queue(way) and service in impairment.services():
+        _start_queue(settings, compose, service, impairment, way)
+
+
 def _apply(settings, compose, impairment, record):
     def one(service):
         container = engine.service_container(settings.project, service)
         if container is None:
             return
-        helper(settings, compose, service, impairment.commands(service))
+        _apply_one(settings, compose, service, impairment)
         record[service] = container.id
     _both(one)
 
@@ -194,38 +278,30 @@ def sync(settings, compose):
             return
         impairment = wanted(settings, service)
         if impairment != NONE:
-            helper(settings, compose, service, impairment.commands(service))
+            _apply_one(settings, compose, service, impairment)
         state['applied'][service] = container.id
     _both(one)
-    _save(settings, state)
+    _save(settings, {**_state(settings), 'applied': state['applied']})
 
 
 def set_(settings, compose, impairment):
     """make impair: what it asks, applied now (or by the next make lab)."""
     running = [s for s in SERVICES if engine.service_container(settings.project, s)]
-    if impairment.netem:
-        if not running:
-            raise SettingError('impair: the lab is not running: make lab')
-        try:
-            helper(settings, compose, running[0], NETEM_PROBE)
-        except RuntimeError:
-            raise SettingError('impair: this kernel has no netem (sch_netem): delay, reorder and duplicate '
-                               'cannot be applied; nothing changed') from None
-    state = {'spec': impairment.words(), 'applied': {}}
+    state = {**_state(settings), 'spec': impairment.words(), 'applied': {}}
     try:
         _apply(settings, compose, impairment, state['applied'])
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM half-way: never leave one container impaired and not the other
         heal(settings, compose)
         print('impair: stopped before it was applied everywhere; healed: nothing is impaired', file=sys.stderr)
         raise
-    _save(settings, state)
+    _save(settings, {**state, 'mechanism': _state(settings).get('mechanism')})
     if running:
         return 'Impairment now: {} (make heal undoes it)'.format(impairment.describe())
     return 'Impairment wanted: {} (the lab is not running: make lab applies it)'.format(impairment.describe())
 
 
 def heal(settings, compose):
-    state = {'spec': 'none', 'applied': {}}
+    state = {**_state(settings), 'spec': 'none', 'applied': {}}
     _apply(settings, compose, NONE, state['applied'])
     _save(settings, state)
     return 'Impairment now: none'
@@ -240,7 +316,7 @@ def _shown(results):
     parts = []
     for result, way in zip(results[:2], ('in', 'out')):
         for line in result['out'].splitlines():
-            if 'DROP' in line and 'statistic' in line:
+            if ('DROP' in line or 'MARK' in line) and 'statistic' in line:
                 how = re.search(r'probability ([0-9.]+)', line)
                 how = '{:g}%'.format(float(how.group(1)) * 100) if how else '1 packet in ' + re.search(r'every (\d+)', line).group(1)
                 parts.append('loss {} {} ({} dropped so far)'.format(way, how, line.split()[0]))
@@ -248,10 +324,28 @@ def _shown(results):
     return '; '.join(parts) or 'no impairment'
 
 
+def _queue_shown(settings, service, results):
+    """What the user-space queue does, if SERVICE's packets go through one: its words and counts."""
+    if 'NFQUEUE' not in results[3]['out']:
+        return []
+    queues = [q for q in _queues(settings, service) if q.status == 'running']
+    if not queues:
+        return ['an NFQUEUE rule without its program: packets pass, neither delayed nor lost (fail-open); make heal clears it']
+    counts = [line for line in queues[0].logs(tail=1).decode(errors='replace').splitlines() if line.startswith('held=')]
+    held = counts[-1].split()[0].split('=')[1] if counts else '0'
+    impairment = wanted(settings, service)
+    if not impairment.queued:
+        return []  # outgoing loss only: the line above counts it
+    words = ', '.join('{} {}'.format(k, getattr(impairment, k)) for k in ('delay', 'jitter', 'reorder', 'duplicate') if getattr(impairment, k))
+    return ['{} out by the user-space queue (NFQUEUE: this kernel has no netem), {} packets held so far'.format(words, held)]
+
+
 def show(settings, compose):
-    """make status: what each container's network does now."""
+    """make status: what each container's network does now, and by which mechanism."""
     def one(service):
         if engine.service_container(settings.project, service) is None:
             return '{}: not running'.format(service)
-        return '{}: {}'.format(service, _shown(helper(settings, compose, service, SHOW)))
+        results = helper(settings, compose, service, SHOW)
+        shown = [part for part in [_shown(results)] if part != 'no impairment'] + _queue_shown(settings, service, results)
+        return '{}: {}'.format(service, '; '.join(shown) or 'no impairment')
     return _both(one)
