@@ -46,6 +46,9 @@ def sweep(run):
                 removed += 1
             except engine.errors().NotFound:
                 pass
+            except engine.errors().APIError as error:
+                if error.status_code != 409:  # 409: its removal is already under way (make down, a fixture)
+                    raise
     for network in client.networks.list():
         if made_by(network.attrs.get('Labels'), run):
             try:

@@ -24,10 +24,10 @@ def project_name(suffix=''):
     return sweep.RUN_PROJECT_PREFIX + os.environ['SOCKET_LAB_RUN'] + suffix
 
 
-def make(project, *args, env=None, compose='v2'):
-    """A make command in its own terminal, as a person would start it."""
+def make(project, *args, env=None, compose='v2', timeout=health.WAIT):
+    """A make command in its own terminal, as a person would start it (TIMEOUT: its longest silence)."""
     return pexpect.spawn('make', [*args, 'LAB_PROJECT=' + project, 'COMPOSE=' + compose], cwd=str(ROOT),
-                         env=person_env(**(env or {})), encoding='utf-8', timeout=health.WAIT, dimensions=(24, 200))
+                         env=person_env(**(env or {})), encoding='utf-8', timeout=timeout, dimensions=(24, 200))
 
 
 def finish(terminal):
@@ -37,9 +37,9 @@ def finish(terminal):
     return terminal.exitstatus
 
 
-def run(project, *args, env=None, compose='v2'):
+def run(project, *args, env=None, compose='v2', timeout=health.WAIT):
     """A make command to its end: (its output lines, its exit status)."""
-    terminal = make(project, *args, env=env, compose=compose)
+    terminal = make(project, *args, env=env, compose=compose, timeout=timeout)
     status = finish(terminal)
     return lines(terminal.before), status
 

@@ -3,8 +3,10 @@
     TCP: the lesson's exchange, RUNS times with LOSS% dropped both ways at the server; how many printed
          "Received: b'Hello, world'" (client timeout 10 s), and the median time of a run (container
          start included).
-Bounded: 200 datagrams and RUNS exchanges per loss value, each with the client's timeout. Env: LOSSES
-(default "0 10 30 50"), RUNS (default 10).
+Then delay (make impair DELAY=, on the container's outgoing packets) with and without loss: the same
+two figures with DELAY on nc's and on the server's outgoing packets.
+Bounded: 200 datagrams and RUNS exchanges per row, each with the client's timeout. Env: LOSSES
+(default "0 10 30 50"), DELAYS (default "50ms 100ms"), RUNS (default 10).
 Then the next lesson's point: one client whose packets are all lost (its host cut off the network after
 it connected and sent), and 5 other clients after it (timeout 5 s each): how many the simple server and
 the threads stage serve, and how fast."""
@@ -59,8 +61,20 @@ def cut_off(settings, compose, stage, others=5):
         oneoff.remove(victim)
 
 
+def row(settings, compose, runs, loss, delay=''):
+    """(UDP datagrams nc printed, TCP exchanges complete, their median seconds) under LOSS and DELAY."""
+    impair.set_(settings, compose, impair.Impairment(loss=loss, direction='in', delay=delay, on='netcat'))
+    listener = netcat.fresh(settings, compose)
+    oneoff.run(settings, compose, 'client', listener, '-c', SEND, str(settings.server_port), entrypoint=['python3'], capture=True)
+    udp = len(netcat.received(engine.service_container(settings.project, 'netcat')).splitlines())
+    impair.set_(settings, compose, impair.Impairment(loss=loss, delay=delay, on='server'))
+    server = engine.service_container(settings.project, 'server')
+    return (udp, *exchanges(settings, compose, server, runs, timeout=10))
+
+
 def main(settings, compose):
     losses = [impair.Impairment.parse('loss=' + word).loss for word in os.environ.get('LOSSES', '0 10 30 50').split()]
+    delays = [impair.Impairment.parse('delay=' + word).delay for word in os.environ.get('DELAYS', '50ms 100ms').split()]
     runs = port('RUNS', os.environ.get('RUNS', '10'))
     if runs > 100:
         raise SettingError("bad RUNS '{}': give a number from 1 to 100".format(runs))
@@ -72,14 +86,15 @@ def main(settings, compose):
     print('|---|---|---|---|')
     try:
         for loss in losses:
-            impair.set_(short, compose, impair.Impairment(loss=loss, direction='in', on='netcat'))
-            listener = netcat.fresh(short, compose)
-            oneoff.run(short, compose, 'client', listener, '-c', SEND, str(short.server_port), entrypoint=['python3'], capture=True)
-            udp = len(netcat.received(engine.service_container(short.project, 'netcat')).splitlines())
-            impair.set_(short, compose, impair.Impairment(loss=loss, on='server'))
-            server = engine.service_container(short.project, 'server')
-            ok, seconds = exchanges(short, compose, server, runs, timeout=10)
-            print('| {}% | {} | {} | {:.1f} |'.format(loss, udp, ok, seconds), flush=True)
+            print('| {}% | {} | {} | {:.1f} |'.format(loss, *row(short, compose, runs, loss)), flush=True)
+        if delays:
+            print()
+            print('| DELAY (outgoing) | LOSS | UDP datagrams nc printed (of 200) | TCP exchanges complete (of {}) | '
+                  'TCP median seconds |'.format(runs))
+            print('|---|---|---|---|---|')
+        for delay in delays:
+            for loss in (0, 10):
+                print('| {} | {}% | {} | {} | {:.1f} |'.format(delay, loss, *row(short, compose, runs, loss, delay)), flush=True)
         impair.heal(short, compose)  # no loss from here on: the one client cut off is all that is lost
         print()
         print('| server stage | other clients served (of 5) while one client is cut off | their median seconds |')

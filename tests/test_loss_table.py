@@ -1,0 +1,46 @@
+"""make loss-table in a small configuration: its three tables' shape, the certain figures (no loss:
+every datagram and exchange; a delay loses nothing; the simple server serves nobody while one client
+is cut off, the threads stage everybody), never a time; and the lab healed and as it was afterwards."""
+import pytest
+
+from socketlab import exchanges
+from makeplay import project_name, run
+
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('loss-table'), pytest.mark.timeout(300)]  # a minute alone
+PROJECT = project_name('-loss-table')
+LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
+
+
+@pytest.fixture(scope='module')
+def table():
+    run(PROJECT, 'lab')
+    # silent for up to 30 s: the simple server's five clients waiting in turn behind the cut-off one
+    output, status = run(PROJECT, 'loss-table', env={'LOSSES': '0', 'DELAYS': '100ms', 'RUNS': '2'}, timeout=120)
+    yield output, status
+    run(PROJECT, 'down')
+
+
+def cells(line):
+    return [cell.strip() for cell in line.strip('|').split('|')]
+
+
+def test_no_loss_and_a_delay_lose_nothing(table):
+    output, status = table
+    assert status == 0, output
+    loss_rows = [cells(line) for line in output if line.startswith('| 0% |')]
+    assert [row[:3] for row in loss_rows] == [['0%', '200', '2']]
+    delay_rows = [cells(line) for line in output if line.startswith('| 100ms |')]
+    assert [row[:4] for row in delay_rows] == [['100ms', '0%', '200', '2'], ['100ms', '10%', delay_rows[1][2], delay_rows[1][3]]]
+    assert float(delay_rows[0][4]) > 0
+
+
+def test_one_client_cut_off_holds_the_simple_server_not_the_threads(table):
+    output, _ = table
+    stages = {row[0]: row[1] for row in map(cells, output) if row[0] in ('simple', 'threads')}
+    assert stages == {'simple': '0', 'threads': '5'}
+
+
+def test_afterwards_the_lab_is_healed_and_serves_the_lesson(table):
+    shown, _ = run(PROJECT, 'status')
+    assert [line for line in shown if line.startswith(('server:', 'netcat:'))] == ['server: no impairment', 'netcat: no impairment']
+    assert run(PROJECT, 'tcp', 'ARGS=--timeout 3') == (LESSON['client'], 0)
