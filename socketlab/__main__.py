@@ -149,9 +149,10 @@ def exchange(_):
 
 def test(args):
     """make test: the suite (pytest, on pytest-xdist's workers), then a sweep of what this run made."""
-    from . import images, sweep
+    from . import browser, images, sweep
     settings, compose = _setup(None, own=False)
     images.ensure(settings)
+    browser.ensure()
     # A run of its own, inside the suite's when the suite runs make test: its sweep is its own only.
     run = sweep.child_run('test') if os.environ.get('SOCKET_LAB_RUN') else sweep.new_run()
     env = {**os.environ, 'TESTCONTAINERS_RYUK_DISABLED': 'true', 'SOCKET_LAB_RUN': run}

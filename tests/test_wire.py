@@ -1,13 +1,14 @@
 """See and break the wire: captures with their ladder diagrams, and impairments, through make, on a lab
 of the suite's own. Only certain outcomes are asserted: 100% loss, no loss, TCP delivery under loss
 (deterministic: exactly one packet in three dropped), never a rate or a time."""
+import html
 import os
 import re
 import shutil
 
 import pytest
 
-from socketlab import engine, exchanges
+from socketlab import browser, engine, exchanges
 from socketlab.paths import ROOT
 from socketlab.wire import ladder
 from makeplay import address, finish, make, project_name, run, wait_received
@@ -227,3 +228,25 @@ def test_under_random_loss_every_tcp_exchange_delivers_and_the_server_is_never_w
         assert run(PROJECT, 'tcp', 'ARGS=--timeout 60') == (LESSON['client'], 0)
     run(PROJECT, 'heal')
     assert run(PROJECT, 'tcp', 'ARGS=--timeout 3') == (LESSON['client'], 0)
+
+
+def test_the_capture_page_shows_the_arrows_in_order_and_a_clicked_packets_fields(lab):
+    """The offline page make capture writes, opened in headless Chromium (the Debian package make test
+    installs): every arrow in the capture's order, and packet 3 (the client's data) clicked through
+    the page's own #p3 link shows its fields."""
+    path = browser.find()
+    if path is None:
+        pytest.skip('no chromium here: make test installs it when run as root (apt-get install chromium)')
+    before = set(lab.glob('*.html'))
+    output, status, packets = capture(lab, 'tcp')
+    page, = set(lab.glob('*.html')) - before
+    assert status == 0 and any(line.endswith('each packet\'s fields: {}'.format(page.relative_to(ROOT))) for line in output)
+    dom = browser.dump_dom(path, page.as_uri() + '#p3')
+    groups = re.findall(r'<g id="p(\d+)" class="packet( chosen)?">(.*?)</g>', dom, re.S)
+    assert [int(number) for number, _, _ in groups] == list(range(len(packets)))
+    labels = [re.findall(r'<text[^>]*>([^<]*)</text>', body)[-1] for _, _, body in groups]
+    assert labels == [html.escape(ladder.label(p), quote=False) for p in packets]
+    assert [number for number, chosen, _ in groups if chosen] == ['3']
+    shown = dict(re.findall(r'<tr><th>([^<]*)</th><td>([^<]*)</td></tr>', dom))
+    assert shown['packet'] == '3' and shown['payload'] == html.escape(repr(b'Hello, world'), quote=False)
+    assert shown['flags'] == 'PSH,ACK' and shown['direction'] == 'to the server' and shown['seq (relative)'] == '1'

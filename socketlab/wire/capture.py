@@ -11,7 +11,7 @@ import uuid
 
 from .. import engine, health, oneoff
 from ..paths import ROOT, write_atomic
-from . import ladder
+from . import ladder, page
 
 
 def _results_file(settings, name, suffix):
@@ -64,7 +64,10 @@ def around(settings, compose, service, name, exchange):
         svg = path.with_suffix('.svg')
         write_atomic(svg, ladder.svg_ladder(packets, 'nc' if service == 'netcat' else 'server',
                                       '{} ({} packets)'.format(path.name, len(packets))).encode())
-        print('\nLadder diagram written to {} (open it in a browser)'.format(shown.with_suffix('.svg')))
+        title = '{} ({} packets)'.format(path.name, len(packets))
+        write_atomic(path.with_suffix('.html'), page.html_page(packets, 'nc' if service == 'netcat' else 'server', title).encode())
+        print('\nLadder diagram written to {} (open it in a browser); each packet\'s fields: {}'.format(
+            shown.with_suffix('.svg'), shown.with_suffix('.html')))
     return status
 
 

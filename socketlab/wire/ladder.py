@@ -176,11 +176,14 @@ def svg_ladder(packets, server_name, title):
         y = top + step * i
         start, end = (x1, x2) if packet['to_server'] else (x2, x1)
         colour = '#c00' if packet['retransmission'] or 'RST' in packet['flags'] else ('#06c' if packet['payload'] else '#333')
+        # one group per packet (id p0, p1, ...): the HTML page (socketlab.wire.page) makes each clickable
+        out.append('<g id="p{}" class="packet">'.format(i))
         out.append('<text x="20" y="{}" fill="#666">{:.3f}</text>'.format(y + 14, packet['time'] * 1000))
         out.append('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1.5" marker-end="url(#head)"/>'.format(
             start, y + 10, end, y + 24, colour))
         out.append('<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>'.format(
             (x1 + x2) // 2, y + 8, colour, html.escape(label(packet))))
+        out.append('</g>')
     out.append('</svg>')
     return '\n'.join(out) + '\n'
 

@@ -1,0 +1,75 @@
+"""One offline HTML page per capture (results/NAME.html, next to the pcap and the SVG): the ladder
+diagram, and each packet's fields when it is clicked, as Wireshark's flow graph shows them. One file,
+no network: the SVG, the packets (as JSON) and a few lines of script are inside it. A link to
+PAGE.html#p3 opens with packet 3 shown (the page clicks it itself).
+"""
+import html
+import json
+
+from . import ladder
+
+SCRIPT = """
+const packets = JSON.parse(document.getElementById('packets').textContent);
+const panel = document.getElementById('details');
+function show(event) {
+  const group = event.currentTarget, packet = packets[Number(group.id.slice(1))];
+  document.querySelectorAll('g.packet.chosen').forEach(g => g.classList.remove('chosen'));
+  group.classList.add('chosen');
+  panel.replaceChildren(...Object.entries(packet).map(([name, value]) => {
+    const row = document.createElement('tr'), key = document.createElement('th'), cell = document.createElement('td');
+    key.textContent = name;
+    cell.textContent = value;
+    row.append(key, cell);
+    return row;
+  }));
+  history.replaceState(null, '', '#' + group.id);
+}
+document.querySelectorAll('g.packet').forEach(g => g.addEventListener('click', show));
+const asked = document.getElementById(location.hash.slice(1));
+if (asked && asked.classList.contains('packet')) {
+  asked.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+}
+"""
+
+STYLE = """
+body { font-family: sans-serif; margin: 1em; display: flex; gap: 1em; align-items: flex-start; }
+g.packet { cursor: pointer; }
+g.packet:hover text, g.packet.chosen text { font-weight: bold; }
+g.packet.chosen line { stroke-width: 3; }
+aside { position: sticky; top: 1em; min-width: 22em; }
+table { border-collapse: collapse; font-family: monospace; }
+th { text-align: left; padding-right: 1em; color: #555; }
+td { white-space: pre-wrap; word-break: break-all; }
+"""
+
+
+# fields lists what the page shows of one packet when it is clicked
+# Arguments: number - its place in the capture, packet - one of ladder.read_packets' dicts
+# Return Value: a dict of names to texts, in the order shown
+# Assumptions: none
+def fields(number, packet):
+    shown = {'packet': str(number), 'time (ms)': '{:.3f}'.format(packet['time'] * 1000),
+             'direction': 'to the server' if packet['to_server'] else 'from the server',
+             'protocol': packet['proto'], 'from': '{}:{}'.format(*packet['src']), 'to': '{}:{}'.format(*packet['dst'])}
+    if packet['proto'] == 'TCP':
+        shown.update({'flags': ','.join(packet['flags']) or '(none)', 'seq (relative)': str(packet['seq']),
+                      'ack (relative)': '' if packet['ack'] is None else str(packet['ack'])})
+    shown.update({'payload length': str(len(packet['payload'])), 'payload': repr(packet['payload']),
+                  'payload (hex)': packet['payload'].hex(' '),
+                  'retransmission': 'yes (sent again by the kernel)' if packet['retransmission'] else 'no'})
+    return shown
+
+
+# html_page writes the page of one capture
+# Arguments: packets - ladder.read_packets' list, server_name - the right column's name, title - a caption
+# Return Value: the HTML document as a string
+# Assumptions: packets is not empty
+def html_page(packets, server_name, title):
+    data = json.dumps([fields(i, p) for i, p in enumerate(packets)]).replace('</', '<\\/')
+    return '\n'.join([
+        '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+        '<title>{}</title>'.format(html.escape(title)), '<style>{}</style>'.format(STYLE), '</head>', '<body>',
+        '<main>', ladder.svg_ladder(packets, server_name, title), '</main>',
+        '<aside><h2>Packet</h2><p>Click an arrow to see its packet.</p><table id="details"></table></aside>',
+        '<script type="application/json" id="packets">{}</script>'.format(data),
+        '<script>{}</script>'.format(SCRIPT), '</body>', '</html>', ''])
