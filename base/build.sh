@@ -10,13 +10,14 @@ cd "$(dirname "$0")"
 BASE_FROM=${BASE_FROM:-auto}
 BASE_IMAGE=${BASE_IMAGE:-socket-lab/base}
 PYTHON_IMAGE=${PYTHON_IMAGE:-python:3.12-slim}
+BASE_RECIPE=${BASE_RECIPE:-}  # socketlab/images.py's hash of this folder: a changed package list rebuilds
 
 die() { echo "base/build.sh: $*" >&2; exit 1; }
 
 from_dockerfile() {
     echo "Building $BASE_IMAGE from $PYTHON_IMAGE (base/Dockerfile)"
     local out  # the builder's progress (and the legacy builder's deprecation notice) only if it fails
-    out=$(docker build --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --tag "$BASE_IMAGE" . 2>&1) || { echo "$out" >&2; exit 1; }
+    out=$(docker build --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --label "socket-lab.built-from=$BASE_RECIPE" --tag "$BASE_IMAGE" . 2>&1) || { echo "$out" >&2; exit 1; }
 }
 
 # The host's apt sources, as files mmdebstrap pastes into the rootfs: no mirror is named here.
@@ -55,7 +56,7 @@ from_debian() {
         "$suite" "$tar" "${sources[@]}"
     docker import \
         --change 'ENV LANG=C.UTF-8 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1' \
-        --change 'LABEL socket-lab.base="debian"' \
+        --change 'LABEL socket-lab.base="debian"' --change "LABEL socket-lab.built-from=$BASE_RECIPE" \
         --change 'USER lab' --change 'WORKDIR /home/lab' --change 'CMD ["python3"]' \
         "$tar" "$BASE_IMAGE" >/dev/null
 }

@@ -14,8 +14,8 @@ LOOP_ENTRYPOINT = ['python3', '/lab/outlive.py', 'bash', '-c', LOOP, 'loop']  # 
 
 
 def _maybe_captured(settings, compose, peer, service, name, *args):
-    def exchange():
-        return oneoff.run(settings, compose, 'client', peer, *args)[0]
+    def exchange(trace=None):
+        return oneoff.run(settings, compose, 'client', peer, *args, trace=trace)[0]
     return capture.around(settings, compose, service, name, exchange) if settings.capture else exchange()
 
 

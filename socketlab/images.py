@@ -14,13 +14,23 @@ PROGRAMS = ('server', 'client', 'netcat')
 BUILT_FROM = 'socket-lab.built-from'
 
 
+def base_recipe():
+    """What the base image is built from (base/: its package list, Dockerfile and build script)."""
+    return hashlib.sha256(b''.join((ROOT / 'base' / f).read_bytes() for f in ('packages.txt', 'Dockerfile', 'build.sh'))).hexdigest()[:16]
+
+
 def base(settings, force=False):
-    """socket-lab/base (or LAB_IMAGES/base), built by base/build.sh when missing."""
+    """socket-lab/base (or LAB_IMAGES/base), built by base/build.sh when missing or built from another recipe."""
     name = settings.image('base')
-    if not force and engine.image_exists(name):
-        return
+    recipe = base_recipe()
+    if not force:
+        try:
+            if engine.client().images.get(name).labels.get(BUILT_FROM) == recipe:
+                return
+        except engine.errors().ImageNotFound:
+            pass
     env = {**os.environ, 'BASE_FROM': settings.base_from, 'PYTHON_IMAGE': settings.python_image, 'BASE_IMAGE': name,
-           'DOCKER_BUILDKIT': '0'}
+           'BASE_RECIPE': recipe, 'DOCKER_BUILDKIT': '0'}
     if subprocess.run(['bash', str(ROOT / 'base' / 'build.sh')], env=env).returncode:
         raise SystemExit(1)
 

@@ -13,14 +13,18 @@ import uuid
 
 from . import engine, topology
 from .settings import SettingError
+from .wire.outlive import TRACE_MARK as _MARK
+
+TRACE_MARK = _MARK.encode()
 
 
 def name(settings, service):
     return '{}-{}-run-{}'.format(settings.project, service, uuid.uuid4().hex[:8])
 
 
-def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=None, interactive=False):
-    """The container, created (not started), with ARGS after the service's command."""
+def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None):
+    """The container, created (not started), with ARGS after the service's command (and ENVIRONMENT
+    added to the service's)."""
     service = topology.normalised_services(compose, settings)[service_name]
     options, tmpfs = topology.container_options(service)
     if not interactive:
@@ -35,19 +39,21 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
         options['network'] = next(iter(peer.attrs['NetworkSettings']['Networks']))
     labels = {**(service.get('labels') or {}), engine.PROJECT_LABEL: settings.project,
               engine.SERVICE_LABEL: service_name, engine.ONEOFF_LABEL: 'True'}
-    environment = {k: str(v) for k, v in (service.get('environment') or {}).items()}
+    environment = {**{k: str(v) for k, v in (service.get('environment') or {}).items()}, **(environment or {})}
     return engine.client().containers.create(
         service['image'], list(service.get('command') or []) + list(args), name=name_ or name(settings, service_name),
         environment=environment, labels=labels, tmpfs=tmpfs, **options)
 
 
-def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False):
+def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None):
     """Runs it to its end: (exit status, its standard output if capture, else None). Otherwise its
     output passes through as it comes, standard error to standard error (unless quiet: a measurement
-    that counts outcomes itself)."""
+    that counts outcomes itself). TRACE, a list: the client's socket calls are traced (strace, by the
+    client's entrypoint socketlab/wire/outlive.py) and their lines added to it, not shown."""
     container_name = name(settings, service_name)
     try:
-        container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name)
+        container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
+                           environment={'SOCKET_LAB_TRACE': '1'} if trace is not None else None)
     except BaseException:  # Ctrl-C while the Engine creates it: it may exist all the same
         remove_named(container_name)
         raise
@@ -55,13 +61,22 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
         stream = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
         container.start()
         captured = bytearray()
+        pending = bytearray()  # traced: stderr by whole lines, so that the trace's are told apart
         for out, err in stream:
+            if err and trace is not None:
+                pending += err
+                lines, _, rest = bytes(pending).rpartition(b'\n')
+                pending[:] = rest
+                err = b''.join(line + b'\n' for line in lines.split(b'\n') if lines and not _traced(line, trace))
             if out and capture:
                 captured += out
             for data, where in ((None if capture else out, sys.stdout), (None if quiet else err, sys.stderr)):
                 if data:
                     where.buffer.write(data)
                     where.flush()
+        if pending and not _traced(bytes(pending), trace) and not quiet:
+            sys.stderr.buffer.write(bytes(pending))
+            sys.stderr.flush()
         status = container.wait()['StatusCode']
         return status, captured.decode(errors='replace') if capture else None
     finally:
@@ -80,6 +95,14 @@ def run_in_terminal(settings, compose, service_name, peer, *args, entrypoint=Non
         return container.attrs['State']['ExitCode']
     finally:
         remove(container)
+
+
+def _traced(line, trace):
+    """Whether LINE is one of the trace's (kept in TRACE), not the program's own."""
+    if line.startswith(TRACE_MARK):
+        trace.append(line[len(TRACE_MARK):].decode(errors='replace'))
+        return True
+    return False
 
 
 def remove_named(container_name):

@@ -79,6 +79,20 @@ def test_a_server_that_fails_to_start_is_shown_with_its_own_error(copy):
     assert 'SyntaxError: invalid syntax' in done.stderr
 
 
+
+def test_an_edited_client_with_two_sends_gets_a_ladder_naming_both(copy):
+    """The ladder names the learner's own calls: two sendall()s, two packets, each named."""
+    replace(copy, 'client/ClientPython.py', "    sock.sendall(b'Hello, world')\n",
+            "    sock.sendall(b'Hello, ')\n    sock.sendall(b'world')\n")
+    done = make(copy, 'capture')
+    replace(copy, 'client/ClientPython.py', "    sock.sendall(b'Hello, ')\n    sock.sendall(b'world')\n",
+            "    sock.sendall(b'Hello, world')\n")
+    assert done.returncode == 0, done.stderr
+    named = [line.split('<- client: ')[1].rsplit(' at ', 1)[0] for line in done.stdout.splitlines() if '<- client: ' in line]
+    assert named[:3] == ['connect()', "sendall(b'Hello, ')", "sendall(b'world')"] and named[-1] == 'close()', done.stdout
+    sent = [line for line in done.stdout.splitlines() if "sendall(" in line]
+    assert "len=7 b'Hello, '" in sent[0] and "len=5 b'world'" in sent[1]
+
 def speed_things():
     """The containers and image tags of make speed's copies now on the engine."""
     client = engine.client()

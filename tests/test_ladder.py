@@ -5,7 +5,7 @@ import socket
 import dpkt
 import pytest
 
-from socketlab.wire import ladder
+from socketlab.wire import calls, ladder
 
 CLIENT, SERVER = ('10.0.0.2', 40000), ('10.0.0.3', 12345)
 S, A, P, F, R = dpkt.tcp.TH_SYN, dpkt.tcp.TH_ACK, dpkt.tcp.TH_PUSH, dpkt.tcp.TH_FIN, dpkt.tcp.TH_RST
@@ -108,3 +108,58 @@ def test_an_earlier_connections_late_packets_are_left_out(tmp_path):
     for frames in (LESSON[:3] + [late] + LESSON[3:], [late] + LESSON):
         packets = ladder.read_packets(write(tmp_path / 'c.pcap', frames), 12345)
         assert len(packets) == len(LESSON) and ladder.complete(packets) and packets[0]['src'] == CLIENT
+
+
+# What strace shows of the lesson's client (socketlab/wire/outlive.py traces it when make captures):
+# the name lookup's own socket first (to the resolver's port 53), then the lesson's calls. Times are
+# the host's clock, as the pcap's (written above at 100.000, 100.001, ... s).
+TRACE = '''\
+7     99.9990 socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 3
+7     99.9991 connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.11")}, 16) = 0
+7     99.9992 sendto(3, "\\316\\207\\1\\0", 4, MSG_NOSIGNAL, NULL, 0) = 4
+7     99.9993 close(3)                  = 0
+7     99.9998 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3
+7     99.9999 connect(3, {sa_family=AF_INET, sin_port=htons(12345), sin_addr=inet_addr("10.0.0.3")}, 16) = -1 EINPROGRESS (Operation now in progress)
+7     100.0029 sendto(3, "Hello, world", 12, 0, NULL, 0) = 12
+7     100.0052 recvfrom(3, "Hello, world", 1024, 0, NULL, NULL) = 12
+7     100.0069 close(3)                 = 0
+'''.splitlines()
+
+
+def test_each_packet_is_named_by_the_client_call_that_sent_or_read_it(tmp_path):
+    packets = ladder.read_packets(write(tmp_path / 'c.pcap', LESSON), 12345)
+    calls.name_packets(packets, calls.parse(TRACE, 12345))
+    assert [p['call'] for p in packets] == [
+        'client: connect() at -0.100 ms', '', '',
+        "client: sendall(b'Hello, world') at 2.900 ms", '',
+        "client: recv() = b'Hello, world' at 5.200 ms", '',
+        'client: close() at 6.900 ms', '', '']
+    text = ladder.text_ladder(packets, 'server').splitlines()
+    assert text[1].endswith('|   <- client: connect() at -0.100 ms') and text[2].endswith('--|')
+    assert "client: sendall(b&#x27;Hello, world&#x27;) at 2.900 ms</text>" in ladder.svg_ladder(packets, 'server', 'c')
+
+
+def test_a_retransmission_is_named_the_kernels_and_two_sends_each_their_own():
+    lines = TRACE[4:6] + ['7     100.0029 sendto(3, "Hello, ", 7, 0, NULL, 0) = 7',
+                          '7     100.0031 sendto(3, "world", 5, 0, NULL, 0) = 5']
+    packets = [
+        {'to_server': True, 'flags': ['SYN'], 'payload': b'', 'retransmission': False, 'at': 100.0},
+        {'to_server': True, 'flags': ['PSH', 'ACK'], 'payload': b'Hello, ', 'retransmission': False, 'at': 100.003},
+        {'to_server': True, 'flags': ['PSH', 'ACK'], 'payload': b'Hello, ', 'retransmission': True, 'at': 100.2},
+        {'to_server': True, 'flags': ['PSH', 'ACK'], 'payload': b'world', 'retransmission': False, 'at': 100.201},
+    ]
+    calls.name_packets(packets, calls.parse(lines, 12345))
+    assert [p['call'] for p in packets] == [
+        'client: connect() at -0.100 ms', "client: sendall(b'Hello, ') at 2.900 ms",
+        'kernel: sent again (retransmission)', "client: sendall(b'world') at 3.100 ms"]
+
+
+def test_a_udp_exchange_names_sendto_and_recvfrom(tmp_path):
+    lines = ['7     99.9995 socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 3',
+             '7     99.9999 sendto(3, "Hello, world", 12, 0, {sa_family=AF_INET, sin_port=htons(12345), '
+             'sin_addr=inet_addr("10.0.0.3")}, 16) = 12',
+             '7     100.0012 recvfrom(3, "Hi\\n", 1024, 0, {sa_family=AF_INET, sin_port=htons(12345)}, [16]) = 3']
+    packets = ladder.read_packets(write(tmp_path / 'u.pcap', [udp(True, b'Hello, world'), udp(False, b'Hi\n')]), 12345)
+    calls.name_packets(packets, calls.parse(lines, 12345))
+    assert [p['call'] for p in packets] == ["client: sendto(b'Hello, world') at -0.100 ms",
+                                           "client: recvfrom() = b'Hi\\n' at 1.200 ms"]

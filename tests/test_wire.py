@@ -244,9 +244,30 @@ def test_the_capture_page_shows_the_arrows_in_order_and_a_clicked_packets_fields
     dom = browser.dump_dom(path, page.as_uri() + '#p3')
     groups = re.findall(r'<g id="p(\d+)" class="packet( chosen)?">(.*?)</g>', dom, re.S)
     assert [int(number) for number, _, _ in groups] == list(range(len(packets)))
-    labels = [re.findall(r'<text[^>]*>([^<]*)</text>', body)[-1] for _, _, body in groups]
+    labels = [re.findall(r'<text[^>]*>([^<]*)</text>', body)[1] for _, _, body in groups]  # time, packet, call
     assert labels == [html.escape(ladder.label(p), quote=False) for p in packets]
     assert [number for number, chosen, _ in groups if chosen] == ['3']
     shown = dict(re.findall(r'<tr><th>([^<]*)</th><td>([^<]*)</td></tr>', dom))
     assert shown['packet'] == '3' and shown['payload'] == html.escape(repr(b'Hello, world'), quote=False)
     assert shown['flags'] == 'PSH,ACK' and shown['direction'] == 'to the server' and shown['seq (relative)'] == '1'
+    assert re.fullmatch(r"client: sendall\(b&#x27;Hello, world&#x27;\) at \d+\.\d{3} ms|client: sendall\(b'Hello, world'\) at \d+\.\d{3} ms",
+                        shown['socket call'])
+
+
+def called(output, packet_label):
+    """The socket call the printed ladder names beside the packet with this label ('' if none)."""
+    line, = [line for line in output if ' {} '.format(packet_label) in line]
+    found = re.search(r'\|   <- client: (.*) at -?\d+\.\d{3} ms$', line)
+    return found.group(1) if found else ''
+
+
+def test_the_ladder_names_the_clients_socket_calls(lab):
+    output, status, _ = capture(lab, 'tcp')
+    assert status == 0
+    assert called(output, 'SYN seq=0') == 'connect()' and called(output, 'SYN,ACK seq=0 ack=1') == ''
+    assert called(output, "PSH,ACK seq=1 ack=1 len=12 b'Hello, world'") == "sendall(b'Hello, world')"
+    assert called(output, "PSH,ACK seq=1 ack=13 len=12 b'Hello, world'") == "recv() = b'Hello, world'"
+    assert called(output, 'FIN,ACK seq=13 ack=13') == 'close()'
+    output, status, _ = capture(lab, 'udp', reply=REPLY)
+    assert called(output, "UDP len=12 b'Hello, world'") == "sendto(b'Hello, world')"
+    assert called(output, 'UDP len={} {!r}'.format(len(REPLY), REPLY.encode())) == 'recvfrom() = {!r}'.format(REPLY.encode())

@@ -11,7 +11,7 @@ import uuid
 
 from .. import engine, health, oneoff
 from ..paths import ROOT, write_atomic
-from . import ladder, page
+from . import calls, ladder, page
 
 
 def _results_file(settings, name, suffix):
@@ -38,7 +38,8 @@ def around(settings, compose, service, name, exchange):
             health.eventually(listening, what='tcpdump did not start')
         except (health.NotYet, health.StoppedError) as error:
             engine.fail('capture: {}: {}'.format(error, container.logs().decode(errors='replace').strip()))
-        status = exchange()
+        traced = []  # the client's socket calls (strace lines)
+        status = exchange(traced)
 
         def pcap():
             return container.exec_run(['cat', '/tmp/capture.pcap']).output
@@ -60,6 +61,7 @@ def around(settings, compose, service, name, exchange):
         print('ladder: cannot read {}: {}'.format(shown, error), file=sys.stderr)
         return status
     if packets:
+        calls.name_packets(packets, calls.parse(traced, settings.server_port))
         print(ladder.text_ladder(packets, 'nc' if service == 'netcat' else 'server'))
         svg = path.with_suffix('.svg')
         write_atomic(svg, ladder.svg_ladder(packets, 'nc' if service == 'netcat' else 'server',

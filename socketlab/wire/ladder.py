@@ -62,7 +62,8 @@ def relative(packets):
     start = packets[0]['timestamp'] if packets else 0
     first_seq, seen = {}, set()
     for packet in packets:
-        packet['time'] = packet.pop('timestamp') - start
+        packet['at'] = packet.pop('timestamp')  # the host's clock: socketlab.wire.calls compares the calls' times
+        packet['time'] = packet['at'] - start
         raw_seq, raw_ack = packet.pop('raw_seq'), packet.pop('raw_ack')
         packet['seq'] = packet['ack'] = None
         packet['retransmission'] = False
@@ -148,7 +149,8 @@ def text_ladder(packets, server_name):
             arrow = '--' + text + '-' * (width - len(text) - 3) + '>'
         else:
             arrow = '<' + '-' * (width - len(text) - 3) + text + '--'
-        lines.append('{:>10.3f}  |{}|'.format(packet['time'] * 1000, arrow))
+        call = '   <- ' + packet['call'] if packet.get('call') else ''
+        lines.append('{:>10.3f}  |{}|{}'.format(packet['time'] * 1000, arrow, call))
     return '\n'.join(lines)
 
 
@@ -160,8 +162,9 @@ def svg_ladder(packets, server_name, title):
     left, right = endpoints(packets, server_name)
     x1, x2, top, step = 200, 760, 90, 44
     height = top + step * len(packets) + 40
+    width = 1280 if any(p.get('call') for p in packets) else 960
     out = [
-        '<svg xmlns="http://www.w3.org/2000/svg" width="960" height="{}" font-family="monospace" font-size="13">'.format(height),
+        '<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="monospace" font-size="13">'.format(width, height),
         '<defs><marker id="head" markerWidth="10" markerHeight="8" refX="10" refY="4" orient="auto">'
         '<path d="M0,0 L10,4 L0,8 z" fill="#333"/></marker></defs>',
         '<rect width="100%" height="100%" fill="white"/>',
@@ -183,6 +186,8 @@ def svg_ladder(packets, server_name, title):
             start, y + 10, end, y + 24, colour))
         out.append('<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>'.format(
             (x1 + x2) // 2, y + 8, colour, html.escape(label(packet))))
+        if packet.get('call'):  # the socket call behind it (socketlab.wire.calls), beside the arrow
+            out.append('<text x="{}" y="{}" fill="#870">{}</text>'.format(x2 + 12, y + 20, html.escape(packet['call'])))
         out.append('</g>')
     out.append('</svg>')
     return '\n'.join(out) + '\n'

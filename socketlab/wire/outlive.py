@@ -7,6 +7,7 @@ timeout), after 3, 9, 21, 45 s. Returns at once when nothing was lost; the progr
 
     python3 outlive.py PROGRAM [ARGS...]          (compose.yaml's client entrypoint)
 """
+import os
 import signal
 import subprocess
 import sys
@@ -16,6 +17,10 @@ import time
 # FIN_WAIT1 (04), CLOSING (0B), LAST_ACK (09). After that (FIN_WAIT2, TIME_WAIT) the peer has it.
 UNACKNOWLEDGED = {'04', '0B', '09'}
 OUTLIVE_SECONDS = 60
+# make capture asks for the program's socket calls: strace runs it (a process may trace its own child),
+# and its lines follow on stderr, each after this mark (socketlab.oneoff keeps them off the screen).
+TRACE_MARK = '\x1esocket-lab-trace '
+TRACE_FILE = '/tmp/socket-lab.trace'
 
 
 def closing():
@@ -31,10 +36,21 @@ def closing():
 
 
 if __name__ == '__main__':
-    program = subprocess.Popen(sys.argv[1:])
+    traced = os.environ.get('SOCKET_LAB_TRACE') == '1'
+    argv = sys.argv[1:]
+    if traced:
+        argv = ['strace', '-f', '-qq', '-ttt', '-s', '256', '-e', 'trace=%network,close', '-e', 'signal=none',
+                '-o', TRACE_FILE, *argv]
+    program = subprocess.Popen(argv)
     for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, make down: to the program, as if it ran alone
         signal.signal(number, lambda received, frame: program.send_signal(received))
     status = program.wait()
+    if traced:
+        try:
+            with open(TRACE_FILE) as trace:
+                sys.stderr.writelines(TRACE_MARK + line for line in trace)
+        except OSError:
+            pass
     deadline = time.monotonic() + OUTLIVE_SECONDS
     while closing() and time.monotonic() < deadline:
         time.sleep(0.02)  # polls the kernel's own state: the wait ends when the last FIN is acknowledged

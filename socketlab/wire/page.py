@@ -57,6 +57,8 @@ def fields(number, packet):
     shown.update({'payload length': str(len(packet['payload'])), 'payload': repr(packet['payload']),
                   'payload (hex)': packet['payload'].hex(' '),
                   'retransmission': 'yes (sent again by the kernel)' if packet['retransmission'] else 'no'})
+    if packet.get('call'):
+        shown['socket call'] = packet['call']
     return shown
 
 

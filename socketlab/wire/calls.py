@@ -1,0 +1,99 @@
+"""Names the socket call behind each packet of a capture: the client's system calls, traced by strace
+inside its own container (socketlab/wire/outlive.py runs the program under it when make captures; a
+process may trace its own child with no added capability), read back, and matched to the packets.
+
+    connect()                    the SYN it sends (the SYN,ACK and ACK are the kernel's answer to it)
+    sendall(b'Hello, world')     the first packet after the call that carries those bytes (Python's
+                                 sendall() is one or more send()s: strace shows sendto())
+    recv(1024)                   returns once the packet it reads has arrived (shown beside that packet)
+    close()                      the FIN it sends
+    sendto() / recvfrom()        a UDP datagram sent / read
+
+A packet sent again is the kernel's retransmission, never a call's. Times are the host's clock, so a
+call's time and the packets' (tcpdump's) are compared directly; both are shown relative to the first
+packet.
+"""
+import re
+
+# 1700000000.123456 connect(3, {sa_family=AF_INET, ...}, 16) = -1 EINPROGRESS (...)
+LINE = re.compile(r'^(?:\[pid\s+)?\d*\]?\s*(\d+\.\d+) (\w+)\((.*)\) += (-?\d+)')
+STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _bytes(quoted):
+    """strace's quoted string as the bytes it shows (escapes as C writes them)."""
+    return quoted.encode('latin-1').decode('unicode_escape').encode('latin-1')
+
+
+# parse reads strace's lines into the socket calls the lesson's program made to the server's port
+# Arguments: lines - strace -f -ttt output lines, port - the server's (or nc's) port
+# Return Value: a list of dicts: at (s since the epoch), call (as the lesson writes it), kind
+#               ('connect', 'send', 'recv', 'close'), data (bytes sent or read), udp (bool)
+# Assumptions: only sockets that connect or send to PORT count: the name lookup's own socket (to the
+#              resolver's port 53) and files are left out
+def parse(lines, port):
+    sockets, found = {}, []
+    towards = 'htons({})'.format(port)
+    for line in lines:
+        match = LINE.match(line.strip())
+        if not match:
+            continue
+        at, name, rest, result = float(match.group(1)), match.group(2), match.group(3), int(match.group(4))
+        fd = rest.split(',')[0]
+        if name == 'socket' and result >= 0:
+            sockets[str(result)] = {'udp': 'SOCK_DGRAM' in rest, 'ours': False}
+            continue
+        if fd not in sockets:
+            continue
+        if name in ('connect', 'sendto') and towards in rest:
+            sockets[fd]['ours'] = True
+        udp, ours = sockets[fd]['udp'], sockets[fd]['ours']
+        if name == 'close':
+            sockets.pop(fd)
+        if not ours:
+            continue
+        quoted = STRING.search(rest)
+        data = _bytes(quoted.group(1)) if quoted else b''
+        if name == 'connect':
+            found.append({'at': at, 'call': 'connect()', 'kind': 'connect', 'data': b'', 'udp': udp})
+        elif name in ('sendto', 'sendmsg') and result > 0:
+            found.append({'at': at, 'call': ('sendto({!r})' if udp else 'sendall({!r})').format(data[:result]),
+                          'kind': 'send', 'data': data[:result], 'udp': udp})
+        elif name in ('recvfrom', 'recvmsg') and result >= 0:
+            found.append({'at': at, 'call': ('recvfrom() = {!r}' if udp else 'recv() = {!r}').format(data[:result]),
+                          'kind': 'recv', 'data': data[:result], 'udp': udp})
+        elif name in ('close', 'shutdown'):
+            found.append({'at': at, 'call': name + '()', 'kind': 'close', 'data': b'', 'udp': udp})
+    return found
+
+
+def _caused(call, packet):
+    """Whether PACKET (sent by the call's side) is what CALL sends."""
+    if call['kind'] == 'connect':
+        return packet['flags'] == ['SYN']
+    if call['kind'] == 'send':
+        return bool(packet['payload']) and call['data'].startswith(packet['payload'][:len(call['data'])])
+    return call['kind'] == 'close' and 'FIN' in packet['flags']
+
+
+# name_packets labels the packets with the client's calls
+# Arguments: packets - ladder.read_packets' list (with 'at', the capture's absolute times),
+#            calls - parse's list, the client's
+# Return Value: None; each packet gains 'call' (e.g. "client: connect() at 0.12 ms"), or the kernel's
+# Assumptions: the calls are the client's (the side not on the server's port)
+def name_packets(packets, calls):
+    start = packets[0]['at'] if packets else 0
+    for packet in packets:
+        packet['call'] = "kernel: sent again (retransmission)" if packet['retransmission'] else ''
+    for call in calls:
+        when = '{:.3f} ms'.format((call['at'] - start) * 1000)
+        if call['kind'] == 'recv':  # the last packet to the client that arrived before the call returned
+            arrived = [p for p in packets if not p['to_server'] and p['at'] <= call['at'] + 0.0005 and
+                       (p['payload'] if call['data'] else 'FIN' in p['flags'] or p['proto'] == 'UDP')]
+            if arrived and not arrived[-1]['call']:
+                arrived[-1]['call'] = 'client: {} at {}'.format(call['call'], when)
+            continue
+        for packet in packets:
+            if packet['to_server'] and not packet['call'] and packet['at'] >= call['at'] - 0.0005 and _caused(call, packet):
+                packet['call'] = 'client: {} at {}'.format(call['call'], when)
+                break
