@@ -129,10 +129,11 @@ def test_capture_writes_the_users_pcap_and_ladder(walk):
     assert status == 0 and output[:2] == LESSON['client']
     assert output[3].startswith("Captured in server's network namespace: {}/tcp-".format(folder))
     pcap, = (ROOT / folder).glob('*.pcap')
-    svg = pcap.with_suffix('.svg')
-    assert pcap.stat().st_uid == os.getuid() and svg.stat().st_uid == os.getuid()
-    assert "b&#x27;Hello, world&#x27;" in svg.read_text()
-    for path in (pcap, svg):
+    svg, page = pcap.with_suffix('.svg'), pcap.with_suffix('.html')
+    assert all(path.stat().st_uid == os.getuid() for path in (pcap, svg, page))  # the user's own files
+    assert "b&#x27;Hello, world&#x27;" in svg.read_text() and svg.read_text() in page.read_text()
+    assert sorted(p.name for p in (ROOT / folder).iterdir()) == sorted(p.name for p in (pcap, svg, page))
+    for path in (pcap, svg, page):
         path.unlink()
     (ROOT / folder).rmdir()
 

@@ -62,8 +62,14 @@ def test_ports_are_decimal_without_leading_zero(value, message):
     ('delay=1ms;reboot', "impair: bad delay '1ms;reboot': give a number and a unit, e.g. 100ms"),
     ('reorder=25;x', "impair: bad reorder '25;x': give a percentage from 0 to 100"),
     ('on=server;x', "impair: bad on 'server;x': give server, netcat or both"),
-    ('direction=in out', "impair: unknown setting 'out': use loss=, direction=, mode=, rate=, delay=, reorder=, duplicate=, on="),
+    ('direction=in out', "impair: unknown setting 'out': use loss=, direction=, mode=, rate=, delay=, jitter=, reorder=, duplicate=, on="),
     ('rate=-1mbit', "impair: bad rate '-1mbit': give e.g. 1mbit or 500kbit"),
+    ('delay=100ms jitter=`id`ms', "impair: bad jitter '`id`ms': give a number and a unit, e.g. 20ms"),
+    ('delay=100ms jitter=-5ms', "impair: bad jitter '-5ms': give a number and a unit, e.g. 20ms"),
+    ('delay=999999ms', "impair: bad delay '999999ms': give a number and a unit, e.g. 100ms"),
+    ('jitter=20ms', 'impair: jitter needs a delay, e.g. delay=100ms jitter=20ms'),
+    ('reorder=25', 'impair: reorder needs a delay, e.g. delay=100ms reorder=25'),
+    ('delay=100ms duplicate=101', "impair: bad duplicate '101': give a percentage from 0 to 100"),
 ])
 def test_impairment_words_are_checked(spec, message):
     with pytest.raises(SettingError) as refused:
@@ -76,6 +82,17 @@ def test_impairment_becomes_argv_lists_only():
     assert all(isinstance(argv, list) and all(isinstance(word, str) for word in argv) for argv, _ in commands)
     assert [['iptables', '-A', 'SOCKET_LAB_IN', '-m', 'statistic', '--mode', 'nth', '--every', '3', '--packet', '0', '-j', 'DROP'], True] in commands
     assert Impairment.parse('loss=30 on=server').commands('netcat') == Impairment().commands('netcat')
+
+
+def test_the_user_space_queue_gets_checked_numbers_as_argv():
+    impairment = Impairment.parse('delay=0.5s jitter=200us reorder=25% duplicate=5 loss=10 on=server')
+    assert impairment.queue_arguments('nfqueue') == ['7', '500', '0.2', '25', '5']
+    assert impairment.queue_arguments('netem') == ['7', '0', '0', '0', '0']  # netem delays; the queue only loses
+    queued = impairment.commands('server', 'nfqueue')
+    assert [['iptables', '-A', 'SOCKET_LAB_QUEUE', '-j', 'NFQUEUE', '--queue-num', '7', '--queue-bypass'], True] in queued
+    assert not any(argv[0] == 'tc' and 'netem' in argv for argv, _ in queued)
+    assert [['iptables', '-A', 'SOCKET_LAB_OUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.10',
+             '-j', 'MARK', '--set-mark', '0x50c2'], True] in queued  # lost in the queue, not by iptables' DROP
 
 
 def test_args_are_words_never_a_shell():
