@@ -37,6 +37,8 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
         options['network_mode'] = 'container:' + peer.id
     else:
         options['network'] = next(iter(peer.attrs['NetworkSettings']['Networks']))
+    if str(service.get('pid', '')).startswith('service:'):  # its processes seen, as the peer's own
+        options['pid_mode'] = 'container:' + peer.id
     labels = {**(service.get('labels') or {}), engine.PROJECT_LABEL: settings.project,
               engine.SERVICE_LABEL: service_name, engine.ONEOFF_LABEL: 'True'}
     environment = {**{k: str(v) for k, v in (service.get('environment') or {}).items()}, **(environment or {})}

@@ -19,7 +19,7 @@ from .paths import COMPOSE_FILE, PUBLISH_FILE, state_dir, write_atomic
 USED = {'image', 'user', 'read_only', 'tmpfs', 'cap_drop', 'cap_add', 'security_opt', 'mem_limit', 'pids_limit',
         'cpus', 'init', 'stdin_open', 'tty', 'environment', 'healthcheck', 'labels', 'logging', 'volumes',
         'command', 'entrypoint'}
-LEFT_TO_THE_LAB = {'build', 'networks', 'profiles', 'depends_on', 'network_mode', 'ports'}
+LEFT_TO_THE_LAB = {'build', 'networks', 'profiles', 'depends_on', 'network_mode', 'pid', 'ports'}
 
 
 

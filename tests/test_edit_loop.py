@@ -3,6 +3,7 @@ an edit reaches the next `make tcp` with no image build; an edited server is res
 And `make speed`, which measures that loop, in a tiny configuration: its figures, and what it leaves."""
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -88,7 +89,7 @@ def test_an_edited_client_with_two_sends_gets_a_ladder_naming_both(copy):
     replace(copy, 'client/ClientPython.py', "    sock.sendall(b'Hello, ')\n    sock.sendall(b'world')\n",
             "    sock.sendall(b'Hello, world')\n")
     assert done.returncode == 0, done.stderr
-    named = [line.split('<- client: ')[1].rsplit(' at ', 1)[0] for line in done.stdout.splitlines() if '<- client: ' in line]
+    named = [re.search(r'<- client: (.*?) at ', line).group(1) for line in done.stdout.splitlines() if '<- client: ' in line]
     assert named[:3] == ['connect()', "sendall(b'Hello, ')", "sendall(b'world')"] and named[-1] == 'close()', done.stdout
     sent = [line for line in done.stdout.splitlines() if "sendall(" in line]
     assert "len=7 b'Hello, '" in sent[0] and "len=5 b'world'" in sent[1]

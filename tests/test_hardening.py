@@ -14,8 +14,8 @@ pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('hardening')]
 PROJECT = project_name('-hardening')
 ADDED = {'server': [], 'netcat': [], 'client': [], 'capture-server': ['NET_RAW', 'SETGID', 'SETUID'],
          'impair-server': ['NET_ADMIN'], 'impair-netcat': ['NET_ADMIN'],
-         'queue-server': ['NET_ADMIN', 'NET_RAW'], 'queue-netcat': ['NET_ADMIN', 'NET_RAW']}
-WIRE_TOOLS = {'capture-server', 'impair-server', 'impair-netcat', 'queue-server', 'queue-netcat'}
+         'queue-server': ['NET_ADMIN', 'NET_RAW'], 'queue-netcat': ['NET_ADMIN', 'NET_RAW'], 'trace-server': ['SYS_PTRACE']}
+WIRE_TOOLS = {'capture-server', 'impair-server', 'impair-netcat', 'queue-server', 'queue-netcat', 'trace-server'}
 
 
 @pytest.fixture(scope='module')

@@ -154,6 +154,29 @@ def test_a_retransmission_is_named_the_kernels_and_two_sends_each_their_own():
         'kernel: sent again (retransmission)', "client: sendall(b'world') at 3.100 ms"]
 
 
+# What strace attached to the lesson's server shows of the same exchange (-T: the time in each call).
+SERVER_TRACE = '''\
+strace: Process 7 attached
+99.9000 accept4(3, {sa_family=AF_INET, sin_port=htons(40000), sin_addr=inet_addr("10.0.0.2")}, [16], SOCK_CLOEXEC) = 4 <0.102000>
+100.0020 getsockname(4, {sa_family=AF_INET, sin_port=htons(12345)}, [128 => 16]) = 0 <0.000012>
+100.0030 recvfrom(4, "Hello, world", 1024, 0, NULL, NULL) = 12 <0.000300>
+100.0049 sendto(4, "Hello, world", 12, 0, NULL, 0) = 12 <0.000100>
+100.0060 recvfrom(4, "", 1024, 0, NULL, NULL) = 0 <0.001100>
+100.0079 close(4)              = 0 <0.000134>
+'''.splitlines()
+
+
+def test_the_servers_calls_are_named_beside_the_clients(tmp_path):
+    packets = ladder.read_packets(write(tmp_path / 'c.pcap', LESSON), 12345)
+    calls.name_packets(packets, calls.parse(TRACE, 12345))
+    calls.name_packets(packets, calls.parse(SERVER_TRACE, 12345), side='server')
+    assert [p['call'] for p in packets] == [
+        'client: connect() at -0.100 ms', '', 'server: accept() at 2.000 ms',
+        "client: sendall(b'Hello, world') at 2.900 ms; server: recv() = b'Hello, world' at 3.300 ms", '',
+        "client: recv() = b'Hello, world' at 5.200 ms; server: sendall(b'Hello, world') at 4.900 ms", '',
+        "client: close() at 6.900 ms; server: recv() = b'' at 7.100 ms", 'server: close() at 7.900 ms', '']
+
+
 def test_a_udp_exchange_names_sendto_and_recvfrom(tmp_path):
     lines = ['7     99.9995 socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 3',
              '7     99.9999 sendto(3, "Hello, world", 12, 0, {sa_family=AF_INET, sin_port=htons(12345), '

@@ -236,14 +236,14 @@ def test_the_capture_page_shows_the_arrows_in_order_and_a_clicked_packets_fields
     shown = dict(re.findall(r'<tr><th>([^<]*)</th><td>([^<]*)</td></tr>', dom))
     assert shown['packet'] == '3' and shown['payload'] == html.escape(repr(b'Hello, world'), quote=False)
     assert shown['flags'] == 'PSH,ACK' and shown['direction'] == 'to the server' and shown['seq (relative)'] == '1'
-    assert re.fullmatch(r"client: sendall\(b&#x27;Hello, world&#x27;\) at \d+\.\d{3} ms|client: sendall\(b'Hello, world'\) at \d+\.\d{3} ms",
-                        shown['socket call'])
+    assert re.fullmatch(r"client: sendall\(b'Hello, world'\) at \d+\.\d{3} ms; server: recv\(\) = b'Hello, world' at \d+\.\d{3} ms",
+                        html.unescape(shown['socket call']))
 
 
-def called(output, packet_label):
-    """The socket call the printed ladder names beside the packet with this label ('' if none)."""
+def called(output, packet_label, side='client'):
+    """The socket call of SIDE the printed ladder names beside the packet with this label ('' if none)."""
     line, = [line for line in output if ' {} '.format(packet_label) in line]
-    found = re.search(r'\|   <- client: (.*) at -?\d+\.\d{3} ms$', line)
+    found = re.search(r'(?:<- |; ){}: (.*?) at -?\d+\.\d{{3}} ms(?:;|$)'.format(side), line)
     return found.group(1) if found else ''
 
 
@@ -254,6 +254,12 @@ def test_the_ladder_names_the_clients_socket_calls(lab):
     assert called(output, "PSH,ACK seq=1 ack=1 len=12 b'Hello, world'") == "sendall(b'Hello, world')"
     assert called(output, "PSH,ACK seq=1 ack=13 len=12 b'Hello, world'") == "recv() = b'Hello, world'"
     assert called(output, 'FIN,ACK seq=13 ack=13') == 'close()'
+    # the server's side, traced by strace attached to it for the exchange
+    assert called(output, 'ACK seq=1 ack=1', 'server') == 'accept()'
+    assert called(output, "PSH,ACK seq=1 ack=1 len=12 b'Hello, world'", 'server') == "recv() = b'Hello, world'"
+    assert called(output, "PSH,ACK seq=1 ack=13 len=12 b'Hello, world'", 'server') == "sendall(b'Hello, world')"
+    assert called(output, 'FIN,ACK seq=13 ack=13', 'server') == "recv() = b''"
+    assert called(output, 'FIN,ACK seq=13 ack=14', 'server') == 'close()'
     output, status, _ = capture(lab, 'udp', reply=REPLY)
     assert called(output, "UDP len=12 b'Hello, world'") == "sendto(b'Hello, world')"
     assert called(output, 'UDP len={} {!r}'.format(len(REPLY), REPLY.encode())) == 'recvfrom() = {!r}'.format(REPLY.encode())

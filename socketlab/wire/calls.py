@@ -16,7 +16,7 @@ packet.
 import re
 
 # 1700000000.123456 connect(3, {sa_family=AF_INET, ...}, 16) = -1 EINPROGRESS (...)
-LINE = re.compile(r'^(?:\[pid\s+)?\d*\]?\s*(\d+\.\d+) (\w+)\((.*)\) += (-?\d+)')
+LINE = re.compile(r'^(?:\[pid\s+\d+\]\s*|\d+\s+)?(\d+\.\d+) (\w+)\((.*)\) += (-?\d+)(?:.*<(\d+\.\d+)>)?.*$')
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -39,9 +39,14 @@ def parse(lines, port):
         if not match:
             continue
         at, name, rest, result = float(match.group(1)), match.group(2), match.group(3), int(match.group(4))
+        returned = at + float(match.group(5) or 0)  # strace -T: the time spent in the call
         fd = rest.split(',')[0]
         if name == 'socket' and result >= 0:
             sockets[str(result)] = {'udp': 'SOCK_DGRAM' in rest, 'ours': False}
+            continue
+        if name in ('accept', 'accept4') and result >= 0:  # the server: a connection to its port
+            sockets[str(result)] = {'udp': False, 'ours': True}
+            found.append({'at': returned, 'call': 'accept()', 'kind': 'accept', 'data': b'', 'udp': False})
             continue
         if fd not in sockets:
             continue
@@ -60,7 +65,7 @@ def parse(lines, port):
             found.append({'at': at, 'call': ('sendto({!r})' if udp else 'sendall({!r})').format(data[:result]),
                           'kind': 'send', 'data': data[:result], 'udp': udp})
         elif name in ('recvfrom', 'recvmsg') and result >= 0:
-            found.append({'at': at, 'call': ('recvfrom() = {!r}' if udp else 'recv() = {!r}').format(data[:result]),
+            found.append({'at': returned, 'call': ('recvfrom() = {!r}' if udp else 'recv() = {!r}').format(data[:result]),
                           'kind': 'recv', 'data': data[:result], 'udp': udp})
         elif name in ('close', 'shutdown'):
             found.append({'at': at, 'call': name + '()', 'kind': 'close', 'data': b'', 'udp': udp})
@@ -76,24 +81,43 @@ def _caused(call, packet):
     return call['kind'] == 'close' and 'FIN' in packet['flags']
 
 
-# name_packets labels the packets with the client's calls
+def _read(call, packet):
+    """Whether PACKET (sent to the call's side) is what CALL returned with."""
+    if call['kind'] == 'accept':
+        return packet['flags'] == ['ACK'] and not packet['payload']
+    if call['data']:
+        return bool(packet['payload'])
+    return 'FIN' in packet['flags'] or packet['proto'] == 'UDP'  # recv() = b'': the peer closed
+
+
+def _label(packet, text):
+    packet['call'] = '{}; {}'.format(packet['call'], text) if packet.get('call') else text
+
+
+# name_packets labels the packets with one side's calls
 # Arguments: packets - ladder.read_packets' list (with 'at', the capture's absolute times),
-#            calls - parse's list, the client's
-# Return Value: None; each packet gains 'call' (e.g. "client: connect() at 0.12 ms"), or the kernel's
-# Assumptions: the calls are the client's (the side not on the server's port)
-def name_packets(packets, calls):
+#            calls - parse's list, side - whose calls: 'client' or 'server'
+# Return Value: None; a packet gains 'call', e.g. "client: connect() at 0.120 ms" (both sides' calls,
+#               "; " between), or the kernel's for a packet sent again
+# Assumptions: the capture's and the calls' times are the same host's clock
+def name_packets(packets, calls, side='client'):
     start = packets[0]['at'] if packets else 0
     for packet in packets:
-        packet['call'] = "kernel: sent again (retransmission)" if packet['retransmission'] else ''
+        if 'call' not in packet:
+            packet['call'] = 'kernel: sent again (retransmission)' if packet['retransmission'] else ''
+    named = set()
     for call in calls:
-        when = '{:.3f} ms'.format((call['at'] - start) * 1000)
-        if call['kind'] == 'recv':  # the last packet to the client that arrived before the call returned
-            arrived = [p for p in packets if not p['to_server'] and p['at'] <= call['at'] + 0.0005 and
-                       (p['payload'] if call['data'] else 'FIN' in p['flags'] or p['proto'] == 'UDP')]
-            if arrived and not arrived[-1]['call']:
-                arrived[-1]['call'] = 'client: {} at {}'.format(call['call'], when)
+        text = '{}: {} at {:.3f} ms'.format(side, call['call'], (call['at'] - start) * 1000)
+        if call['kind'] in ('recv', 'accept'):  # the last packet to this side that arrived before it returned
+            arrived = [i for i, p in enumerate(packets) if p['to_server'] == (side == 'server') and
+                       p['at'] <= call['at'] + 0.0005 and not p['retransmission'] and i not in named and _read(call, p)]
+            if arrived:
+                named.add(arrived[-1])
+                _label(packets[arrived[-1]], text)
             continue
-        for packet in packets:
-            if packet['to_server'] and not packet['call'] and packet['at'] >= call['at'] - 0.0005 and _caused(call, packet):
-                packet['call'] = 'client: {} at {}'.format(call['call'], when)
+        for i, packet in enumerate(packets):
+            if (packet['to_server'] == (side == 'client') and i not in named and not packet['retransmission']
+                    and packet['at'] >= call['at'] - 0.0005 and _caused(call, packet)):
+                named.add(i)
+                _label(packet, text)
                 break

@@ -20,26 +20,51 @@ def _results_file(settings, name, suffix):
     return settings.results / '{}-{}-{}{}'.format(name, time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4], suffix)
 
 
+def _started(settings, compose, service_name, peer, ready, what, *args, name_=None):
+    """A sidecar of SERVICE_NAME beside PEER, started, once its output shows READY (bytes)."""
+    container = oneoff.create(settings, compose, service_name, peer, *args, name_=name_)
+    try:
+        container.start()
+
+        def up():
+            container.reload()
+            if container.status != 'running':
+                raise health.StoppedError(container)
+            return ready in container.logs()
+        try:
+            health.eventually(up, what=what)
+        except (health.NotYet, health.StoppedError) as error:
+            engine.fail('capture: {}: {}'.format(error, container.logs().decode(errors='replace').strip()))
+    except BaseException:
+        oneoff.remove(container)
+        raise
+    return container
+
+
+def _server_calls(tracer):
+    """The server's socket calls (strace's lines) until now: strace detaches on SIGINT and exits."""
+    try:
+        tracer.kill(signal='SIGINT')
+        tracer.wait(timeout=5)
+    except Exception:
+        pass  # it stopped already: what it printed is all there is
+    return tracer.logs().decode(errors='replace').splitlines()
+
+
 def around(settings, compose, service, name, exchange):
     """Runs exchange() with SERVICE's namespace recorded; prints the ladder; returns exchange()'s status."""
     sidecar = '{}-capture-{}-{}'.format(settings.project, service, uuid.uuid4().hex[:6])
     port = str(settings.server_port)
     peer = engine.service_container(settings.project, service)
-    container = oneoff.create(settings, compose, 'capture-' + service, peer, '-i', 'eth0', '-U', '-w', '-', 'port ' + port,
-                              name_=sidecar)
+    container = _started(settings, compose, 'capture-' + service, peer, b'listening on', 'tcpdump did not start',
+                         '-i', 'eth0', '-U', '-w', '-', 'port ' + port, name_=sidecar)
+    tracer = None
     try:
-        container.start()
-        def listening():
-            container.reload()
-            if container.status != 'running':
-                raise health.StoppedError(container)
-            return b'listening on' in container.logs()
-        try:
-            health.eventually(listening, what='tcpdump did not start')
-        except (health.NotYet, health.StoppedError) as error:
-            engine.fail('capture: {}: {}'.format(error, container.logs().decode(errors='replace').strip()))
+        if service == 'server':  # the server's calls too: strace attached to it for this exchange
+            tracer = _started(settings, compose, 'trace-server', peer, b' attached', 'strace did not attach to the server')
         traced = []  # the client's socket calls (strace lines)
         status = exchange(traced)
+        served = _server_calls(tracer) if tracer else []
 
         def pcap():
             return container.exec_run(['cat', '/tmp/capture.pcap']).output
@@ -51,6 +76,8 @@ def around(settings, compose, service, name, exchange):
             data = pcap()
     finally:
         oneoff.remove(container)
+        if tracer is not None:
+            oneoff.remove(tracer)
     path = _results_file(settings, name, '.pcap')
     write_atomic(path, data)
     shown = path.relative_to(ROOT)  # RESULTS is inside the project (socketlab.settings)
@@ -62,6 +89,7 @@ def around(settings, compose, service, name, exchange):
         return status
     if packets:
         calls.name_packets(packets, calls.parse(traced, settings.server_port))
+        calls.name_packets(packets, calls.parse(served, settings.server_port), side='server')
         print(ladder.text_ladder(packets, 'nc' if service == 'netcat' else 'server'))
         svg = path.with_suffix('.svg')
         write_atomic(svg, ladder.svg_ladder(packets, 'nc' if service == 'netcat' else 'server',

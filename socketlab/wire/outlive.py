@@ -39,7 +39,7 @@ if __name__ == '__main__':
     traced = os.environ.get('SOCKET_LAB_TRACE') == '1'
     argv = sys.argv[1:]
     if traced:
-        argv = ['strace', '-f', '-qq', '-ttt', '-s', '256', '-e', 'trace=%network,close', '-e', 'signal=none',
+        argv = ['strace', '-f', '-qq', '-ttt', '-T', '-s', '256', '-e', 'trace=%network,close', '-e', 'signal=none',
                 '-o', TRACE_FILE, *argv]
     program = subprocess.Popen(argv)
     for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, make down: to the program, as if it ran alone
