@@ -28,9 +28,9 @@ server-nc:    $(VENV)/.lab         ## the server lesson's check: nc as a TCP cli
 	@$(LAB) server-nc
 clients:      $(VENV)/.lab         ## the next lesson's loop of N clients, LOOPS of them at once (N=100 LOOPS=2)
 	@$(LAB) clients
-capture:      $(VENV)/.lab         ## make tcp, recorded: pcap and ladder diagram (SVG) in results/
+capture:      $(VENV)/.lab         ## make tcp, recorded: pcap, ladder diagram naming the socket calls (SVG), HTML page in results/
 	@$(LAB) capture
-impair:       $(VENV)/.lab         ## impair the lab's network: LOSS=30 [DIRECTION= MODE= RATE= ON=]
+impair:       $(VENV)/.lab         ## impair the lab's network: LOSS=30 DELAY=100ms [JITTER= REORDER= DUPLICATE= DIRECTION= MODE= RATE= ON=]
 	@$(LAB) impair
 heal:         $(VENV)/.lab         ## undo make impair (and what compose.yaml declares) until make down
 	@$(LAB) heal
