@@ -20,11 +20,11 @@ def _setup(args, own=True):
     """The checked settings and the compose to use; with own, the lab of LAB_PROJECT must be this
     checkout's (or not running): another clone's lab of the same name is refused, never touched."""
     from .compose import choose
-    from .lab import owned_here, remembered
-    settings = remembered(checked.Settings.from_environment())
+    from .lab import own_project, remembered
+    settings = checked.Settings.from_environment()
     if own:
-        owned_here(settings)
-    return settings, choose(settings.compose)
+        settings = own_project(settings, named=bool(os.environ.get('LAB_PROJECT')))
+    return remembered(settings), choose(settings.compose)
 
 
 def help_line(_):

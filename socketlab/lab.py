@@ -10,7 +10,7 @@ import sys
 
 from . import engine, health, images, netcat, oneoff
 from . import settings as checked
-from .paths import ROOT, state_dir, write_atomic
+from .paths import ROOT, STATE, state_dir, write_atomic
 from .wire import impair
 
 SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
@@ -34,15 +34,47 @@ def remembered(settings, env=None):
 WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir'  # set by Compose v2 and 1.29 alike
 
 
+# This checkout's own lab name, when the default one (socket-lab) is another checkout's lab.
+DEFAULT_FILE = STATE / '.default-project'  # a leading dot: no project's name
+
+
+def _other_checkout(project):
+    """The folder of another checkout whose lab PROJECT is, if any (compose labels each container with
+    the folder it was started from)."""
+    listed = engine.client().containers.list(all=True, sparse=True, filters={'label': engine.PROJECT_LABEL + '=' + project})
+    others = {(c.attrs.get('Labels') or {}).get(WORKING_DIR_LABEL) for c in listed} - {None}
+    return next((folder for folder in sorted(others) if os.path.realpath(folder) != str(ROOT)), None)
+
+
 def owned_here(settings):
-    """Refuses a project another checkout's lab runs (two clones, one engine, both named socket-lab):
-    compose labels each container with the folder it was started from."""
-    listed = engine.client().containers.list(all=True, sparse=True, filters={'label': engine.PROJECT_LABEL + '=' + settings.project})
-    for folder in {(c.attrs.get('Labels') or {}).get(WORKING_DIR_LABEL) for c in listed} - {None}:
-        if os.path.realpath(folder) != str(ROOT):
-            raise checked.SettingError(
-                "LAB_PROJECT {0} is the lab of another checkout ({1}): nothing changed; give this one a name of "
-                "its own, e.g. LAB_PROJECT={0}-2, or run make there".format(settings.project, folder))
+    """Refuses a project another checkout's lab runs (a LAB_PROJECT given by name)."""
+    folder = _other_checkout(settings.project)
+    if folder is not None:
+        raise checked.SettingError(
+            "LAB_PROJECT {0} is the lab of another checkout ({1}): nothing changed; give this one a name of "
+            "its own, e.g. LAB_PROJECT={0}-2, or run make there".format(settings.project, folder))
+
+
+def own_project(settings, named):
+    """The lab this checkout's make means. NAMED (LAB_PROJECT given): that one, if it is not another
+    checkout's. Else the default, socket-lab, unless another clone on this engine runs it: then a
+    name of this checkout's own (socket-lab-HASH, said once, kept in .lab/ until its make down)."""
+    if named:
+        owned_here(settings)
+        return settings
+    try:
+        chosen = DEFAULT_FILE.read_text().strip()
+    except OSError:
+        chosen = None
+    if chosen is None:
+        folder = _other_checkout(settings.project)
+        if folder is None:
+            return settings
+        chosen = '{}-{}'.format(settings.project, hashlib.sha256(str(ROOT).encode()).hexdigest()[:6])
+        write_atomic(DEFAULT_FILE, chosen + '\n')
+        print("{} is the lab of another checkout ({}): this checkout's lab is {} (make down ends it)".format(
+            settings.project, folder, chosen), file=sys.stderr)
+    return dataclasses.replace(settings, project=checked.project("this checkout's lab (.lab/default-project)", chosen))
 
 
 def _remember_stage(settings):
@@ -202,6 +234,11 @@ def down(settings, compose):
             oneoff.remove(container)
     compose.run(settings, '--profile', 'client', '--profile', 'tools', 'down', '--remove-orphans', '--timeout', '5')
     shutil.rmtree(state_dir(settings.project), ignore_errors=True)
+    try:
+        if DEFAULT_FILE.read_text().strip() == settings.project:  # this checkout's own name ends with its lab
+            DEFAULT_FILE.unlink()
+    except OSError:
+        pass
     print('The lab is down: its containers and network are removed (images stay: make clean removes them).')
 
 

@@ -1,6 +1,7 @@
 """The learner's edit-run loop, on a copy of the project (the project's own files are never edited):
 an edit reaches the next `make tcp` with no image build; an edited server is restarted on its new file.
 And `make speed`, which measures that loop, in a tiny configuration: its figures, and what it leaves."""
+import hashlib
 import json
 import os
 import re
@@ -9,10 +10,10 @@ import subprocess
 
 import pytest
 
-from socketlab import engine
+from socketlab import compose as composes, engine, lab
 from socketlab.measure.speed import Copy
 from socketlab.paths import ROOT
-from socketlab.settings import Settings
+from socketlab.settings import Settings, SettingError
 from makeplay import person_env, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('edit-loop')]
@@ -140,3 +141,22 @@ def test_make_clean_keeps_the_images_another_lab_uses(copy):
     assert status == 0 and output[-1] == ('Kept the images {}/*: containers of another lab still use them '
                                           '(make down there first).'.format(copy.images)), output
     assert all(engine.client().images.get('{}/{}'.format(copy.images, name)) for name in ('base', 'server', 'client', 'netcat'))
+
+
+def test_a_second_clone_gets_a_lab_name_of_its_own_while_the_default_is_taken(copy, tmp_path, monkeypatch, capsys):
+    """As if the copy's running lab had the default name: this checkout's make, given no LAB_PROJECT,
+    takes a name of its own, says so once, keeps it until its make down; given the name, it refuses.
+    (In-process: the suite never uses the default name, a person's own lab may have it.)"""
+    monkeypatch.setattr(lab, 'DEFAULT_FILE', tmp_path / '.default-project')
+    taken = Settings.from_environment({'LAB_PROJECT': copy.project})
+    own = lab.own_project(taken, named=False)
+    assert own.project == '{}-{}'.format(copy.project, hashlib.sha256(str(ROOT).encode()).hexdigest()[:6])
+    assert capsys.readouterr().err == "{} is the lab of another checkout ({}): this checkout's lab is {} (make down ends it)\n".format(
+        copy.project, copy.folder, own.project)
+    assert lab.own_project(taken, named=False).project == own.project and capsys.readouterr().err == ''  # said once
+    with pytest.raises(SettingError, match='is the lab of another checkout'):
+        lab.own_project(taken, named=True)
+    lab.down(own, composes.choose('v2'))  # its own lab (none running): down ends the name too
+    assert not (tmp_path / '.default-project').exists()
+    assert lab.own_project(taken, named=False).project == own.project  # chosen again, and said again
+    assert 'is the lab of another checkout' in capsys.readouterr().err
