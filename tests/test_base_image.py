@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from socketlab import engine, sweep
+from socketlab import engine, images, sweep
 from socketlab.paths import ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('base-image')]
@@ -22,6 +22,7 @@ TOOLS = [
     'iptables --version',
     'tcpdump --version',
     'socat -V',
+    'strace -V',  # names the socket calls behind each packet of a capture
     '[ "$(id -un):$(id -u)" = lab:10001 ]',
 ]
 
@@ -56,3 +57,9 @@ def test_build_rejects_an_unknown_way():
     result = build(BASE_FROM='conda')
     assert (result.returncode, result.stdout, result.stderr) == (
         1, '', "base/build.sh: BASE_FROM must be auto, python or debian, not 'conda'\n")
+
+
+def test_the_base_image_says_which_recipe_it_was_built_from():
+    """make rebuilds the base image when base/ changes (a package added, as strace was): the image
+    carries the hash of base/'s files it was built from, and make compares it."""
+    assert engine.client().images.get('socket-lab/base').labels.get(images.BUILT_FROM) == images.base_recipe()
