@@ -22,7 +22,8 @@ def name(settings, service):
     return '{}-{}-run-{}'.format(settings.project, service, uuid.uuid4().hex[:8])
 
 
-def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None):
+def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None,
+           labels=None):
     """The container, created (not started), with ARGS after the service's command (and ENVIRONMENT
     added to the service's)."""
     service = topology.normalised_services(compose, settings)[service_name]
@@ -40,14 +41,14 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
     if str(service.get('pid', '')).startswith('service:'):  # its processes seen, as the peer's own
         options['pid_mode'] = 'container:' + peer.id
     labels = {**(service.get('labels') or {}), engine.PROJECT_LABEL: settings.project,
-              engine.SERVICE_LABEL: service_name, engine.ONEOFF_LABEL: 'True'}
+              engine.SERVICE_LABEL: service_name, engine.ONEOFF_LABEL: 'True', **(labels or {})}
     environment = {**{k: str(v) for k, v in (service.get('environment') or {}).items()}, **(environment or {})}
     return engine.client().containers.create(
         service['image'], list(service.get('command') or []) + list(args), name=name_ or name(settings, service_name),
         environment=environment, labels=labels, tmpfs=tmpfs, **options)
 
 
-def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None):
+def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None, labels=None):
     """Runs it to its end: (exit status, its standard output if capture, else None). Otherwise its
     output passes through as it comes, standard error to standard error (unless quiet: a measurement
     that counts outcomes itself). TRACE, a list: the client's socket calls are traced (strace, by the
@@ -55,7 +56,7 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
     container_name = name(settings, service_name)
     try:
         container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
-                           environment={'SOCKET_LAB_TRACE': '1'} if trace is not None else None)
+                           environment={'SOCKET_LAB_TRACE': '1'} if trace is not None else None, labels=labels)
     except BaseException:  # Ctrl-C while the Engine creates it: it may exist all the same
         remove_named(container_name)
         raise

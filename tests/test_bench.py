@@ -103,11 +103,24 @@ def test_the_bench_containers_are_hardened_as_the_lab_makes_its_own(report, watc
     the driver), and the forking peers, the threaded stages and the load may run 1024 processes."""
     created = [attrs for inspected in watched.close().values() for attrs in inspected]
     assert len(created) >= 3 + 7 + 1, [attrs['Name'] for attrs in created]  # servers, stages, at least a load
+    wire = {'impair-server': ['NET_ADMIN'], 'queue-server': ['NET_ADMIN', 'NET_RAW']}  # the delay part's helpers, as the lab's
+    assert {attrs['Config']['Labels'].get(engine.SERVICE_LABEL) for attrs in created} >= set(wire)
     for attrs in created:
         host, name = attrs['HostConfig'], attrs['Name']
-        assert attrs['Config']['User'] == '10001:10001' and host['CapDrop'] == ['ALL'] and not host['CapAdd'], name
+        added = wire.get(attrs['Config']['Labels'].get(engine.SERVICE_LABEL))
+        assert attrs['Config']['User'] == ('0:0' if added else '10001:10001'), name
+        assert host['CapDrop'] == ['ALL'] and sorted(host['CapAdd'] or []) == (added or []), name
         assert host['ReadonlyRootfs'] and 'no-new-privileges:true' in host['SecurityOpt'] and host['Init'], name
         assert host['Memory'] == 128 << 20 and host['NanoCpus'] == 10 ** 9 and host['PidsLimit'] in (64, 1024), name
         assert host['LogConfig'] in ({'Type': 'none', 'Config': {}},
                                      {'Type': 'json-file', 'Config': {'max-file': '2', 'max-size': '1m'}}), name
         assert not host['PortBindings'] and not any('docker.sock' in m['Source'] or m['RW'] for m in attrs['Mounts']), name
+
+
+def test_a_delay_on_the_lesson_servers_packets_adds_at_least_itself_to_its_round_trip(report):
+    """Measured, not assumed: the lab's own impairment on the bench's lesson server (its 100 ms held on
+    every packet the server sends), the round trip's median at least that much longer."""
+    done, _, bench, _ = report
+    delay = bench['delay']
+    assert delay['delay'] == '100ms' and delay['delayed_ms'] >= 100 and delay['added_ms'] >= 100 - delay['direct_ms']
+    assert "with DELAY=100ms on its outgoing packets" in done.stdout

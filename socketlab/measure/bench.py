@@ -1,6 +1,8 @@
 """make bench: the lesson's echo server beside echo servers no one here wrote (socat, ncat), on a
 bridge network of its own, one server at a time and interleaved over rounds (A B C A B C ...) so a
-noisy machine hurts all alike; then the lesson's receive size swept against bulk throughput. Every load
+noisy machine hurts all alike; then the lesson's receive size swept against bulk throughput; then the
+next lesson's stages; then the lesson server's round trip with a delay (make impair's own mechanism)
+on its outgoing packets, against without: what the delay adds, measured. Every load
 is bounded in count and time; everything it starts (and only that) it removes; it edits no file of the
 project and runs no other make target. (The lab's own speed is make speed.)
 
@@ -15,6 +17,7 @@ import csv
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from .. import compose as composes, engine, health, settings as checked, topology
 from ..paths import write_atomic
+from ..wire import impair
 
 PORT = 12345
 LOAD = (Path(__file__).parent / 'load.py').read_text()
@@ -51,6 +55,7 @@ class Bench:
 
     def __init__(self, settings):
         self.client = engine.client()
+        self.settings, self.compose = settings, composes.choose(settings.compose)
         # Its own run (a bench that a test runs must not sweep the suite's things), inside the run that
         # started it, if any: that run's sweep then removes what a bench cut short left.
         from ..sweep import child_run
@@ -142,6 +147,22 @@ def echo_servers(bench, flags):
     for name in names:
         table[name]['ratio_to_socat'] = {figure: ratio(table[name][figure], table['socat'][figure]) for figure in FIGURES}
     return table, runs
+
+
+def delayed(bench, flags):
+    """The lesson server's RTT without and with DELAY on its outgoing packets (make impair's mechanism):
+    what the delay adds, measured, not assumed."""
+    progress('delay: the lesson server direct')
+    direct = bench.load('lesson', flags.delay_rtt, 1, 1)['rtt_p50_us'] / 1000
+    progress('delay: the lesson server with DELAY={}'.format(flags.delay))
+    labels = {**bench.labels, engine.PROJECT_LABEL: 'socket-lab-' + bench.run}  # the bench's, not the lab's
+    way, undo = impair.delay_beside(bench.settings, bench.compose, bench.servers['lesson'], flags.delay, labels)
+    mechanism = 'netem' if way == 'netem' else 'the user-space queue: no netem here'
+    try:
+        late = bench.load('lesson', flags.delay_rtt, 1, 1)['rtt_p50_us'] / 1000
+    finally:
+        undo()
+    return {'delay': flags.delay, 'mechanism': mechanism, 'direct_ms': direct, 'delayed_ms': late, 'added_ms': late - direct}
 
 
 def median(values):
@@ -295,19 +316,23 @@ def parse_command_line_arguments(args):
     parser.add_argument('--recv-sizes', type=lambda text: [int(size) for size in text.split(',')], default=DEFAULT_SIZES)
     parser.add_argument('--concurrency', type=lambda text: [int(n) for n in text.split(',')], default=[1, 10, 100],
                         help="clients at once, for the next lesson's stages")
-    parser.add_argument('--parts', type=lambda text: text.split(','), default=['servers', 'recv-sizes', 'stages'],
-                        help='which parts to measure: servers, recv-sizes, stages')
+    parser.add_argument('--parts', type=lambda text: text.split(','), default=['servers', 'recv-sizes', 'stages', 'delay'],
+                        help='which parts to measure: servers, recv-sizes, stages, delay')
+    parser.add_argument('--delay', default='100ms', help="the delay part: on the lesson server's outgoing packets")
+    parser.add_argument('--delay-rtt', type=int, default=20, help='round trips measured with and without it')
     parser.add_argument('--exchanges', type=int, default=100, help='exchanges per stage and concurrency (at least one per client)')
     flags = parser.parse_args(args)
     # Bounded: every count and size from 1 to a limit that keeps a run within minutes.
-    limits = {'rounds': 20, 'rtt': 100000, 'connections': 10000, 'bulk': 256 << 20, 'exchanges': 10000}
+    limits = {'rounds': 20, 'rtt': 100000, 'connections': 10000, 'bulk': 256 << 20, 'exchanges': 10000, 'delay_rtt': 200}
     for name, most in limits.items():
         if not 1 <= getattr(flags, name) <= most:
             parser.error('--{} must be from 1 to {}'.format(name, most))
     if not all(1 <= size <= 1 << 24 for size in flags.recv_sizes):
         parser.error('--recv-sizes must each be from 1 to 16777216')
-    if not set(flags.parts) <= {'servers', 'recv-sizes', 'stages'}:
-        parser.error('--parts must be a list of servers, recv-sizes and stages')
+    if not set(flags.parts) <= {'servers', 'recv-sizes', 'stages', 'delay'}:
+        parser.error('--parts must be a list of servers, recv-sizes, stages and delay')
+    if not re.fullmatch(impair.DURATION, flags.delay) or impair.Impairment.parse('delay=' + flags.delay).queue_arguments('nfqueue')[1] in ('0', '0.0'):
+        parser.error('--delay must be a number and a unit, more than 0, e.g. 100ms')
     if not all(1 <= n <= 200 for n in flags.concurrency):
         parser.error('--concurrency must each be from 1 to 200')
     return flags
@@ -322,7 +347,8 @@ def main(settings):
     flags = parse_command_line_arguments(list(checked.arguments('BENCH_ARGS', os.environ.get('BENCH_ARGS', ''))))
     out = settings.results / 'bench-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
     out.mkdir(parents=True)
-    result = {'machine': machine(), 'config': vars(flags), 'servers': None, 'runs': None, 'recv_size': None, 'stages': None}
+    result = {'machine': machine(), 'config': vars(flags), 'servers': None, 'runs': None, 'recv_size': None, 'stages': None,
+              'delay': None}
     write_json(out / 'bench.json', result)
     bench = Bench(settings)
     try:
@@ -353,6 +379,9 @@ def main(settings):
             staged = stages(bench, flags)
             result['stages'] = staged
             write_json(out / 'bench.json', result)
+        if 'delay' in flags.parts:
+            result['delay'] = delayed(bench, flags)
+            write_json(out / 'bench.json', result)
     except KeyboardInterrupt:
         print('\nbench: stopped; what it measured so far is in {}; what it started is removed'.format(out / 'bench.json'), file=sys.stderr)
         return 130
@@ -362,6 +391,9 @@ def main(settings):
     finally:
         bench.close()
     progress('')
+    if result['delay'] is not None:
+        print("The lesson server's RTT (p50) with DELAY={delay} on its outgoing packets, by the lab's own impairment "
+              "({mechanism}): {delayed_ms:.1f} ms; without: {direct_ms:.2f} ms; added: {added_ms:.1f} ms\n".format(**result['delay']))
     if table is not None:
         with open(out / 'servers.csv', 'w', newline='') as f:
             writer = csv.writer(f)

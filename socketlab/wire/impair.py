@@ -171,10 +171,11 @@ NETEM_PROBE = [[['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1
                [['tc', 'qdisc', 'del', 'dev', 'lo', 'root'], False]]
 
 
-def helper(settings, compose, service, commands):
-    """Runs the commands in SERVICE's network namespace (the impair-SERVICE helper); their results."""
-    peer = engine.service_container(settings.project, service)
-    status, output = oneoff.run(settings, compose, 'impair-' + service, peer, json.dumps(commands), capture=True)
+def helper(settings, compose, service, commands, peer=None, labels=None):
+    """Runs the commands in SERVICE's network namespace (the impair-SERVICE helper; PEER's, if given);
+    their results."""
+    peer = peer or engine.service_container(settings.project, service)
+    status, output = oneoff.run(settings, compose, 'impair-' + service, peer, json.dumps(commands), capture=True, labels=labels)
     try:
         results = json.loads(output.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -219,11 +220,11 @@ def _queues(settings, service):
     return engine.containers(settings.project, 'queue-' + service, all=True, oneoff=True)
 
 
-def _start_queue(settings, compose, service, impairment, mechanism):
-    """The user-space queue for SERVICE's outgoing packets, running until make heal or make down;
-    returns once it has bound its NFQUEUE (its first line), or says why it could not."""
-    peer = engine.service_container(settings.project, service)
-    container = oneoff.create(settings, compose, 'queue-' + service, peer, *impairment.queue_arguments(mechanism))
+def _start_queue(settings, compose, service, impairment, mechanism, peer=None, labels=None):
+    """The user-space queue for SERVICE's (or PEER's) outgoing packets, running until make heal or make
+    down; returns it once it has bound its NFQUEUE (its first line), or says why it could not."""
+    peer = peer or engine.service_container(settings.project, service)
+    container = oneoff.create(settings, compose, 'queue-' + service, peer, *impairment.queue_arguments(mechanism), labels=labels)
     container.start()
 
     def bound():
@@ -232,6 +233,28 @@ def _start_queue(settings, compose, service, impairment, mechanism):
             raise RuntimeError('the user-space queue stopped: {}'.format(container.logs().decode(errors='replace').strip()))
         return container.logs().startswith(b'queue ')
     health.eventually(bound, what='the user-space queue did not start')
+    return container
+
+
+def delay_beside(settings, compose, peer, delay, labels):
+    """make bench: DELAY on the outgoing packets of PEER, one of the bench's own servers, by the lab's
+    own mechanism (netem, else the user-space queue), its helpers labelled LABELS (the bench's sweep
+    removes them). Returns the mechanism used and a function that undoes it."""
+    impairment = Impairment.parse('delay=' + delay)
+    try:
+        helper(settings, compose, 'server', NETEM_PROBE, peer=peer, labels=labels)
+        way = 'netem'
+    except RuntimeError:
+        way = 'nfqueue'
+    helper(settings, compose, 'server', impairment.commands('server', way), peer=peer, labels=labels)
+    queue = _start_queue(settings, compose, 'server', impairment, way, peer=peer, labels=labels) if way == 'nfqueue' else None
+
+    def undo():
+        if queue is not None:
+            queue.stop(timeout=2)
+            oneoff.remove(queue)
+        helper(settings, compose, 'server', NONE.commands('server'), peer=peer, labels=labels)
+    return way, undo
 
 
 def mechanism(settings, compose, service):
