@@ -10,7 +10,7 @@ import sys
 
 from . import engine, health, images, netcat, oneoff
 from . import settings as checked
-from .paths import ROOT, STATE, state_dir, write_atomic
+from .paths import ROOT, state_dir, write_atomic
 from .wire import impair
 
 SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
@@ -34,16 +34,15 @@ def remembered(settings, env=None):
 WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir'  # set by Compose v2 and 1.29 alike
 
 
-# This checkout's own lab name, when the default one (socket-lab) is another checkout's lab.
-DEFAULT_FILE = STATE / '.default-project'  # a leading dot: no project's name
+def _folders(project):
+    """The folders the project's containers were started from (compose labels each with its own)."""
+    listed = engine.client().containers.list(all=True, sparse=True, filters={'label': engine.PROJECT_LABEL + '=' + project})
+    return {(c.attrs.get('Labels') or {}).get(WORKING_DIR_LABEL) for c in listed} - {None}
 
 
 def _other_checkout(project):
-    """The folder of another checkout whose lab PROJECT is, if any (compose labels each container with
-    the folder it was started from)."""
-    listed = engine.client().containers.list(all=True, sparse=True, filters={'label': engine.PROJECT_LABEL + '=' + project})
-    others = {(c.attrs.get('Labels') or {}).get(WORKING_DIR_LABEL) for c in listed} - {None}
-    return next((folder for folder in sorted(others) if os.path.realpath(folder) != str(ROOT)), None)
+    """The folder of another checkout whose lab PROJECT is, if any."""
+    return next((folder for folder in sorted(_folders(project)) if os.path.realpath(folder) != str(ROOT)), None)
 
 
 def owned_here(settings):
@@ -55,26 +54,23 @@ def owned_here(settings):
             "its own, e.g. LAB_PROJECT={0}-2, or run make there".format(settings.project, folder))
 
 
+def own_name(default):
+    """This checkout's own lab name, for when the default one is another clone's: DEFAULT-HASH."""
+    return '{}-{}'.format(default, hashlib.sha256(str(ROOT).encode()).hexdigest()[:6])
+
+
 def own_project(settings, named):
     """The lab this checkout's make means. NAMED (LAB_PROJECT given): that one, if it is not another
-    checkout's. Else the default, socket-lab, unless another clone on this engine runs it: then a
-    name of this checkout's own (socket-lab-HASH, said once, kept in .lab/ until its make down)."""
+    checkout's. Else the default, socket-lab, unless another clone on this engine runs it (or this
+    checkout's own name already runs): then this checkout's own name, socket-lab-HASH (make lab says so).
+    Nothing is written: the engine's labels are the record."""
     if named:
         owned_here(settings)
         return settings
-    try:
-        chosen = DEFAULT_FILE.read_text().strip()
-    except OSError:
-        chosen = None
-    if chosen is None:
-        folder = _other_checkout(settings.project)
-        if folder is None:
-            return settings
-        chosen = '{}-{}'.format(settings.project, hashlib.sha256(str(ROOT).encode()).hexdigest()[:6])
-        write_atomic(DEFAULT_FILE, chosen + '\n')
-        print("{} is the lab of another checkout ({}): this checkout's lab is {} (make down ends it)".format(
-            settings.project, folder, chosen), file=sys.stderr)
-    return dataclasses.replace(settings, project=checked.project("this checkout's lab (.lab/default-project)", chosen))
+    own = own_name(settings.project)
+    if _folders(own) or _other_checkout(settings.project) is not None:
+        return dataclasses.replace(settings, project=checked.project("this checkout's lab", own))
+    return settings
 
 
 def _remember_stage(settings):
@@ -176,6 +172,10 @@ def up(settings, compose):
     if settings.publish:
         print('Published on 127.0.0.1 only: TCP {0} (server); UDP {0} (nc). Give PUBLISH=1 to every make '
               'command (or export it) to keep them.'.format(port))
+    default = checked.Settings.project
+    if settings.project == own_name(default) and _other_checkout(default):
+        print("{} is the lab of another checkout ({}): this checkout's lab is {} (make down ends it).".format(
+            default, _other_checkout(default), settings.project))
     stage = '' if settings.stage == 'simple' else ', stage {}'.format(settings.stage)
     print('The lab is up: server (python3 ServerPython.py{}, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
         stage, port, settings.nc_flavor, port))
@@ -234,11 +234,6 @@ def down(settings, compose):
             oneoff.remove(container)
     compose.run(settings, '--profile', 'client', '--profile', 'tools', 'down', '--remove-orphans', '--timeout', '5')
     shutil.rmtree(state_dir(settings.project), ignore_errors=True)
-    try:
-        if DEFAULT_FILE.read_text().strip() == settings.project:  # this checkout's own name ends with its lab
-            DEFAULT_FILE.unlink()
-    except OSError:
-        pass
     print('The lab is down: its containers and network are removed (images stay: make clean removes them).')
 
 

@@ -1,7 +1,9 @@
 """The nc listener a person types into: a fresh one for each exchange (nc -l serves only its first
 peer), and `make nc`, which attaches the person's terminal to it."""
+import os
 import subprocess
 import sys
+import termios
 
 from . import engine, health
 from .wire import impair
@@ -40,15 +42,37 @@ def fresh(settings, compose, mode='udp'):
     return container
 
 
+def _raw_soon(stream):
+    """Whether the terminal was put in raw mode (by docker attach) within a few seconds."""
+    try:
+        fd = stream.fileno()
+        if not os.isatty(fd):
+            return False
+        health.eventually(lambda: not termios.tcgetattr(fd)[3] & termios.ICANON, timeout=5)
+        return True
+    except (OSError, ValueError, health.NotYet):
+        return False
+
+
 def attach(settings):
     """make nc: what nc received so far, then the person's terminal attached to it (Ctrl-P Ctrl-Q detaches)."""
     container = engine.service_container(settings.project, 'netcat')
     if container is None:
         engine.fail('netcat is not running: make lab')
-    print('[attached to nc: type a reply and press Enter; Ctrl-P Ctrl-Q detaches]', file=sys.stderr, flush=True)
-    sys.stdout.write(received(container))
-    sys.stdout.flush()
-    status = subprocess.run(['docker', 'attach', container.id]).returncode
+    attached = subprocess.Popen(['docker', 'attach', container.id])
+    try:
+        # What nc received so far is shown once the terminal is docker attach's (raw): keys typed after
+        # seeing it reach nc, none is left to the terminal (where Ctrl-Q would be flow control).
+        end = '\r\n' if _raw_soon(sys.stdin) else '\n'
+        sys.stderr.write('[attached to nc: type a reply and press Enter; Ctrl-P Ctrl-Q detaches]' + end)
+        sys.stderr.flush()
+        sys.stdout.write(received(container).replace('\n', end))
+        sys.stdout.flush()
+        status = attached.wait()
+    finally:
+        if attached.poll() is None:  # Ctrl-C or SIGTERM to make nc: the attach goes, nc stays
+            attached.terminate()
+            attached.wait()
     container.reload()
     if status and container.status == 'running':
         print('[detached: nc keeps listening]', file=sys.stderr)

@@ -78,15 +78,16 @@ def _caused(call, packet):
         return packet['flags'] == ['SYN']
     if call['kind'] == 'send':
         return bool(packet['payload']) and call['data'].startswith(packet['payload'][:len(call['data'])])
-    return call['kind'] == 'close' and 'FIN' in packet['flags']
+    # close() sends a FIN, or a reset when data it never read is left (RFC 2525's "close with data")
+    return call['kind'] == 'close' and ('FIN' in packet['flags'] or 'RST' in packet['flags'])
 
 
 def _read(call, packet):
     """Whether PACKET (sent to the call's side) is what CALL returned with."""
     if call['kind'] == 'accept':
         return packet['flags'] == ['ACK'] and not packet['payload']
-    if call['data']:
-        return bool(packet['payload'])
+    if call['data']:  # the packet that brought the last of the bytes it returned
+        return bool(packet['payload']) and call['data'].endswith(packet['payload'])
     return 'FIN' in packet['flags'] or packet['proto'] == 'UDP'  # recv() = b'': the peer closed
 
 
