@@ -59,6 +59,8 @@ def attach(settings):
     container = engine.service_container(settings.project, 'netcat')
     if container is None:
         engine.fail('netcat is not running: make lab')
+    terminal = sys.stdin.fileno() if sys.stdin.isatty() else None
+    saved = termios.tcgetattr(terminal) if terminal is not None else None
     attached = subprocess.Popen(['docker', 'attach', container.id])
     try:
         # What nc received so far is shown once the terminal is docker attach's (raw): keys typed after
@@ -70,9 +72,11 @@ def attach(settings):
         sys.stdout.flush()
         status = attached.wait()
     finally:
-        if attached.poll() is None:  # Ctrl-C or SIGTERM to make nc: the attach goes, nc stays
-            attached.terminate()
+        if attached.poll() is None:  # Ctrl-C or SIGTERM to make nc: the attach goes (a signal it would pass on to nc)
+            attached.kill()
             attached.wait()
+        if saved is not None:  # the terminal as it was, whatever state the attach left it in
+            termios.tcsetattr(terminal, termios.TCSADRAIN, saved)
     container.reload()
     if status and container.status == 'running':
         print('[detached: nc keeps listening]', file=sys.stderr)
