@@ -48,7 +48,7 @@ images:       $(VENV)/.lab         ## build the lab's images (only what is missi
 	@$(LAB) images
 base:         $(VENV)/.lab         ## (re)build the base image, no registry needed
 	@$(LAB) base
-loss-table:   $(VENV)/.lab         ## measure what random loss does here (UDP delivered, TCP completed and its time)
+loss-table:   $(VENV)/.lab         ## measure what random loss and delay do here (UDP delivered, TCP completed and its time)
 	@$(LAB) loss-table
 soak:         $(VENV)/.lab         ## 1000 exchanges in a row, 200 connections at once: the server's memory, files, log
 	@$(LAB) soak

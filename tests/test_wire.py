@@ -199,7 +199,9 @@ def queues():
     (['LOSS=101'], "impair: bad loss '101': give a percentage from 0 to 100"),
     (['LOSS=5', 'DIRECTION=up'], "impair: bad direction 'up': give in, out or both"),
     (['RATE=fast'], "impair: bad rate 'fast': give e.g. 1mbit or 500kbit"),
-    ([], 'make impair: say what, e.g. make impair LOSS=30 or RATE=1mbit'),
+    ([], 'make impair: say what, e.g. make impair LOSS=30, DELAY=100ms or RATE=1mbit'),
+    (['JITTER=20ms'], 'impair: jitter needs a delay, e.g. delay=100ms jitter=20ms'),
+    (['DELAY=100ms', 'REORDER=25;x'], "impair: bad reorder '25;x': give a percentage from 0 to 100"),
 ])
 def test_impair_refuses_bad_values_in_one_line(lab, args, message):
     output, status = run(PROJECT, 'impair', *args)
