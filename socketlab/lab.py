@@ -173,9 +173,10 @@ def up(settings, compose):
         print('Published on 127.0.0.1 only: TCP {0} (server); UDP {0} (nc). Give PUBLISH=1 to every make '
               'command (or export it) to keep them.'.format(port))
     default = checked.Settings.project
-    if settings.project == own_name(default) and _other_checkout(default):
+    other = _other_checkout(default) if settings.project == own_name(default) else None
+    if other:
         print("{} is the lab of another checkout ({}): this checkout's lab is {} (make down ends it).".format(
-            default, _other_checkout(default), settings.project))
+            default, other, settings.project))
     stage = '' if settings.stage == 'simple' else ', stage {}'.format(settings.stage)
     print('The lab is up: server (python3 ServerPython.py{}, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
         stage, port, settings.nc_flavor, port))

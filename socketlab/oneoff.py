@@ -11,7 +11,7 @@ import subprocess
 import sys
 import uuid
 
-from . import engine, topology
+from . import engine, health, topology
 from .settings import SettingError
 from .wire.outlive import TRACE_MARK as _MARK
 
@@ -98,6 +98,29 @@ def run_in_terminal(settings, compose, service_name, peer, *args, entrypoint=Non
         return container.attrs['State']['ExitCode']
     finally:
         remove(container)
+
+
+def started(settings, compose, service_name, peer, *args, ready, what, name_=None, labels=None):
+    """A helper that keeps running beside PEER (a capture, a tracer, a queue), started, once its output
+    shows READY (bytes). If it stops or READY never comes (WHAT): removed, and RuntimeError with why and
+    its output."""
+    container = create(settings, compose, service_name, peer, *args, name_=name_, labels=labels)
+    try:
+        container.start()
+
+        def up():
+            container.reload()
+            if container.status != 'running':
+                raise health.StoppedError(container)
+            return ready in container.logs()
+        try:
+            health.eventually(up, what=what)
+        except (health.NotYet, health.StoppedError) as error:
+            raise RuntimeError('{}: {}'.format(error, container.logs().decode(errors='replace').strip())) from None
+    except BaseException:
+        remove(container)
+        raise
+    return container
 
 
 def _traced(line, trace):

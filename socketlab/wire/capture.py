@@ -20,25 +20,12 @@ def _results_file(settings, name, suffix):
     return settings.results / '{}-{}-{}{}'.format(name, time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4], suffix)
 
 
-def _started(settings, compose, service_name, peer, ready, what, *args, name_=None):
-    """A sidecar of SERVICE_NAME beside PEER, started, once its output shows READY (bytes)."""
-    container = oneoff.create(settings, compose, service_name, peer, *args, name_=name_)
+def _started(settings, compose, service_name, peer, *args, ready, what, name_=None):
+    """A sidecar of the capture, started and ready; one line (capture: ...) if it cannot be."""
     try:
-        container.start()
-
-        def up():
-            container.reload()
-            if container.status != 'running':
-                raise health.StoppedError(container)
-            return ready in container.logs()
-        try:
-            health.eventually(up, what=what)
-        except (health.NotYet, health.StoppedError) as error:
-            engine.fail('capture: {}: {}'.format(error, container.logs().decode(errors='replace').strip()))
-    except BaseException:
-        oneoff.remove(container)
-        raise
-    return container
+        return oneoff.started(settings, compose, service_name, peer, *args, ready=ready, what=what, name_=name_)
+    except RuntimeError as error:
+        engine.fail('capture: {}'.format(error))
 
 
 def _server_calls(tracer):
@@ -56,12 +43,12 @@ def around(settings, compose, service, name, exchange):
     sidecar = '{}-capture-{}-{}'.format(settings.project, service, uuid.uuid4().hex[:6])
     port = str(settings.server_port)
     peer = engine.service_container(settings.project, service)
-    container = _started(settings, compose, 'capture-' + service, peer, b'listening on', 'tcpdump did not start',
-                         '-i', 'eth0', '-U', '-w', '-', 'port ' + port, name_=sidecar)
+    container = _started(settings, compose, 'capture-' + service, peer, '-i', 'eth0', '-U', '-w', '-', 'port ' + port,
+                         ready=b'listening on', what='tcpdump did not start', name_=sidecar)
     tracer = None
     try:
         if service == 'server':  # the server's calls too: strace attached to it for this exchange
-            tracer = _started(settings, compose, 'trace-server', peer, b' attached', 'strace did not attach to the server')
+            tracer = _started(settings, compose, 'trace-server', peer, ready=b' attached', what='strace did not attach to the server')
         traced = []  # the client's socket calls (strace lines)
         status = exchange(traced)
         served = _server_calls(tracer) if tracer else []
@@ -90,12 +77,10 @@ def around(settings, compose, service, name, exchange):
     if packets:
         calls.name_packets(packets, calls.parse(traced, settings.server_port))
         calls.name_packets(packets, calls.parse(served, settings.server_port), side='server')
-        print(ladder.text_ladder(packets, 'nc' if service == 'netcat' else 'server'))
-        svg = path.with_suffix('.svg')
-        write_atomic(svg, ladder.svg_ladder(packets, 'nc' if service == 'netcat' else 'server',
-                                      '{} ({} packets)'.format(path.name, len(packets))).encode())
-        title = '{} ({} packets)'.format(path.name, len(packets))
-        write_atomic(path.with_suffix('.html'), page.html_page(packets, 'nc' if service == 'netcat' else 'server', title).encode())
+        side, title = 'nc' if service == 'netcat' else 'server', '{} ({} packets)'.format(path.name, len(packets))
+        print(ladder.text_ladder(packets, side))
+        write_atomic(path.with_suffix('.svg'), ladder.svg_ladder(packets, side, title).encode())
+        write_atomic(path.with_suffix('.html'), page.html_page(packets, side, title).encode())
         print('\nLadder diagram written to {} (open it in a browser); each packet\'s fields: {}'.format(
             shown.with_suffix('.svg'), shown.with_suffix('.html')))
     return status

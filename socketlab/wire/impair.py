@@ -18,7 +18,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .. import engine, health, oneoff
+from .. import engine, oneoff
 from ..paths import state_dir, write_atomic
 from ..settings import SettingError
 
@@ -160,6 +160,8 @@ class Impairment:
 NONE = Impairment()
 SHOW = [[['iptables', '-L', chain, '-n', '-v', '-x'], False] for chain, _, _ in CHAINS.values()] + [
     [['tc', 'qdisc', 'show', 'dev', 'eth0'], False], [['iptables', '-L', QUEUE_CHAIN, '-n', '-v', '-x'], False]]
+NETEM_PROBE = [[['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], True],
+               [['tc', 'qdisc', 'del', 'dev', 'lo', 'root'], False]]
 
 
 def _milliseconds(duration):
@@ -167,8 +169,6 @@ def _milliseconds(duration):
         return '0'
     number, unit = re.fullmatch(r'([0-9.]+)(us|ms|s)', duration).groups()
     return '{:g}'.format(float(number) * {'us': 0.001, 'ms': 1, 's': 1000}[unit])
-NETEM_PROBE = [[['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], True],
-               [['tc', 'qdisc', 'del', 'dev', 'lo', 'root'], False]]
 
 
 def helper(settings, compose, service, commands, peer=None, labels=None):
@@ -220,65 +220,59 @@ def _queues(settings, service):
     return engine.containers(settings.project, 'queue-' + service, all=True, oneoff=True)
 
 
-def _start_queue(settings, compose, service, impairment, mechanism, peer=None, labels=None):
-    """The user-space queue for SERVICE's (or PEER's) outgoing packets, running until make heal or make
-    down; returns it once it has bound its NFQUEUE (its first line), or says why it could not."""
-    peer = peer or engine.service_container(settings.project, service)
-    container = oneoff.create(settings, compose, 'queue-' + service, peer, *impairment.queue_arguments(mechanism), labels=labels)
-    container.start()
+def _stop(queue):
+    queue.stop(timeout=2)  # it lets what it holds go first
+    oneoff.remove(queue)
 
-    def bound():
-        container.reload()
-        if container.status != 'running':
-            raise RuntimeError('the user-space queue stopped: {}'.format(container.logs().decode(errors='replace').strip()))
-        return container.logs().startswith(b'queue ')
-    health.eventually(bound, what='the user-space queue did not start')
-    return container
+
+def _probe(settings, compose, service, peer=None, labels=None):
+    """netem where the kernel has it, else the user-space queue (NFQUEUE)."""
+    try:
+        helper(settings, compose, service, NETEM_PROBE, peer=peer, labels=labels)
+        return 'netem'
+    except RuntimeError:
+        return 'nfqueue'
+
+
+def _impair(settings, compose, service, impairment, way, peer=None, labels=None):
+    """SERVICE's (or PEER's) rules made what IMPAIRMENT says by WAY, and its user-space queue started if
+    it needs one (running until make heal or make down, ready once it has bound its NFQUEUE): the queue."""
+    helper(settings, compose, service, impairment.commands(service, way), peer=peer, labels=labels)
+    if not (impairment.needs_queue(way) and service in impairment.services()):
+        return None
+    return oneoff.started(settings, compose, 'queue-' + service, peer or engine.service_container(settings.project, service),
+                          *impairment.queue_arguments(way), ready=b'queue ', what='the user-space queue did not start',
+                          labels=labels)
 
 
 def delay_beside(settings, compose, peer, delay, labels):
     """make bench: DELAY on the outgoing packets of PEER, one of the bench's own servers, by the lab's
     own mechanism (netem, else the user-space queue), its helpers labelled LABELS (the bench's sweep
     removes them). Returns the mechanism used and a function that undoes it."""
-    impairment = Impairment.parse('delay=' + delay)
-    try:
-        helper(settings, compose, 'server', NETEM_PROBE, peer=peer, labels=labels)
-        way = 'netem'
-    except RuntimeError:
-        way = 'nfqueue'
-    helper(settings, compose, 'server', impairment.commands('server', way), peer=peer, labels=labels)
-    queue = _start_queue(settings, compose, 'server', impairment, way, peer=peer, labels=labels) if way == 'nfqueue' else None
+    way = _probe(settings, compose, 'server', peer, labels)
+    queue = _impair(settings, compose, 'server', Impairment.parse('delay=' + delay), way, peer, labels)
 
     def undo():
         if queue is not None:
-            queue.stop(timeout=2)
-            oneoff.remove(queue)
+            _stop(queue)
         helper(settings, compose, 'server', NONE.commands('server'), peer=peer, labels=labels)
     return way, undo
 
 
 def mechanism(settings, compose, service):
-    """netem where the kernel has it, else the user-space queue (NFQUEUE); asked once per lab."""
-    state = _state(settings)
-    if state.get('mechanism') is None:
-        try:
-            helper(settings, compose, service, NETEM_PROBE)
-            state['mechanism'] = 'netem'
-        except RuntimeError:
-            state['mechanism'] = 'nfqueue'
-        _save(settings, {**_state(settings), 'mechanism': state['mechanism']})
-    return state['mechanism']
+    """The lab's mechanism for delay and the rest (_probe), asked once per lab."""
+    way = _state(settings).get('mechanism')
+    if way is None:
+        way = _probe(settings, compose, service)
+        _save(settings, {**_state(settings), 'mechanism': way})
+    return way
 
 
 def _apply_one(settings, compose, service, impairment):
     """SERVICE's network made what IMPAIRMENT says (healed first, its queue program included)."""
     for queue in _queues(settings, service):
-        queue.stop(timeout=2)  # it lets what it holds go first
-        oneoff.remove(queue)
-    way = mechanism(settings, compose, service) if impairment.queued else 'netem'
-    helper(settings, compose, service, impairment.commands(service, way))
-    if impairment.needs_queue(way) and service in impairment.services():
-        _start_queue(settings, compose, service, impairment, way)
+        _stop(queue)
+    _impair(settings, compose, service, impairment, mechanism(settings, compose, service) if impairment.queued else 'netem')
 
 
 def _apply(settings, compose, impairment, record):

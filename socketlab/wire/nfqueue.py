@@ -96,8 +96,11 @@ def main(queue, delay_ms, jitter_ms, reorder, duplicate):
     counts = {'held': 0, 'let go': 0, 'duplicated': 0, 'dropped': 0}
     shown = time.monotonic()
 
+    def verdict(packet_id, what):
+        sock.send(message(QUEUE_VERDICT, queue, [attribute(VERDICT_HDR, struct.pack('>II', what, packet_id))]))
+
     def let_go(packet_id, again):
-        sock.send(message(QUEUE_VERDICT, queue, [attribute(VERDICT_HDR, struct.pack('>II', NF_ACCEPT, packet_id))]))
+        verdict(packet_id, NF_ACCEPT)
         counts['let go'] += 1
         if again is not None:
             raw.sendto(again, (socket.inet_ntoa(again[16:20]), 0))
@@ -130,7 +133,7 @@ def main(queue, delay_ms, jitter_ms, reorder, duplicate):
             found = attributes(body[4:])
             packet_id = struct.unpack_from('>I', found[PACKET_HDR])[0]
             if MARK in found and struct.unpack('>I', found[MARK])[0] == LOST_MARK:
-                sock.send(message(QUEUE_VERDICT, queue, [attribute(VERDICT_HDR, struct.pack('>II', NF_DROP, packet_id))]))
+                verdict(packet_id, NF_DROP)
                 counts['dropped'] += 1
                 continue
             wait = 0.0 if random.uniform(0, 100) < reorder else max(0.0, random.uniform(delay_ms - jitter_ms, delay_ms + jitter_ms))
