@@ -9,6 +9,7 @@ from socketlab.paths import ROOT
 
 # What a person's own lab settings would change, and the state of a make the suite runs under (make
 # test): unset for the suite's make commands, which start as a person's would.
+LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']  # what the lesson's exchange prints
 UDP_REPLY = next(step['type']['text'] for step in exchanges.load_catalogue()['udp-typed-reply']['steps'] if 'type' in step)
 USER_SETTINGS = ('PUBLISH', 'SERVER_PORT', 'NC_FLAVOR', 'CAPTURE', 'ARGS', 'COMPOSE', 'LAB_PROJECT', 'LAB_IMAGES',
                  'RESULTS', 'SERVER_IMPAIR', 'NETCAT_IMPAIR', 'IDLE_TIMEOUT', 'MAKELEVEL', 'MAKEFLAGS', 'MFLAGS')
@@ -22,6 +23,13 @@ def person_env(**more):
 def project_name(suffix=''):
     """A compose project of this suite run; the run's sweep removes what it leaves."""
     return sweep.RUN_PROJECT_PREFIX + os.environ['SOCKET_LAB_RUN'] + suffix
+
+
+def lab_up(project):
+    """A module's own lab (a fixture yields from it): make lab, the project, then make down."""
+    run(project, 'lab')
+    yield project
+    run(project, 'down')
 
 
 def make(project, *args, env=None, compose='v2', timeout=health.WAIT):

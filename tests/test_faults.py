@@ -4,19 +4,16 @@ import pexpect
 import pytest
 
 from socketlab import engine, exchanges, health
-from makeplay import answered_udp, container, leftovers, make, project_name, run, wait_received
+from makeplay import LESSON, answered_udp, container, lab_up, leftovers, make, project_name, run, wait_received
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('faults')]
 PROJECT = project_name('-faults')
-LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
 UDP = exchanges.load_catalogue()['udp-typed-reply']['expect']
 
 
 @pytest.fixture(scope='module')
 def lab():
-    run(PROJECT, 'lab')
-    yield PROJECT
-    run(PROJECT, 'down')
+    yield from lab_up(PROJECT)
 
 
 def one_offs(project):

@@ -11,11 +11,10 @@ import pytest
 
 from socketlab import engine, exchanges, health, sweep
 from socketlab.paths import ROOT, STATE
-from makeplay import answered_udp, leftovers, make, person_env, project_name, run, wait_received
+from makeplay import LESSON, answered_udp, lab_up, leftovers, make, person_env, project_name, run, wait_received
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('interrupts')]
 PROJECT = project_name('-interrupts')
-LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
 UDP = exchanges.load_catalogue()['udp-typed-reply']
 RUN = os.environ.get('SOCKET_LAB_RUN', '')
 SLOW_BENCH = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1,1024 --parts servers,recv-sizes'
@@ -34,9 +33,7 @@ SIGNALS = [pytest.param(ctrl_c, id='ctrl-c'), pytest.param(sigterm, id='sigterm'
 
 @pytest.fixture(scope='module')
 def lab():
-    run(PROJECT, 'lab')
-    yield PROJECT
-    run(PROJECT, 'down')
+    yield from lab_up(PROJECT)
 
 
 def containers(predicate):

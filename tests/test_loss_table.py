@@ -3,12 +3,10 @@ every datagram and exchange; a delay loses nothing; the simple server serves nob
 is cut off, the threads stage everybody), never a time; and the lab healed and as it was afterwards."""
 import pytest
 
-from socketlab import exchanges
-from makeplay import project_name, run
+from makeplay import LESSON, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('loss-table'), pytest.mark.timeout(300)]  # a minute alone
 PROJECT = project_name('-loss-table')
-LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
 
 
 @pytest.fixture(scope='module')

@@ -2,19 +2,15 @@
 (its own pytest-xdist group: twenty exchanges under loss take a minute or more)."""
 import pytest
 
-from socketlab import exchanges
-from makeplay import project_name, run
+from makeplay import LESSON, lab_up, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('random-loss'), pytest.mark.timeout(600)]
 PROJECT = project_name('-random-loss')
-LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
 
 
 @pytest.fixture(scope='module')
 def lab():
-    run(PROJECT, 'lab')
-    yield PROJECT
-    run(PROJECT, 'down')
+    yield from lab_up(PROJECT)
 
 
 def test_under_random_loss_every_tcp_exchange_delivers_and_the_server_is_never_wedged(lab):
