@@ -186,3 +186,19 @@ def test_a_udp_exchange_names_sendto_and_recvfrom(tmp_path):
     calls.name_packets(packets, calls.parse(lines, 12345))
     assert [p['call'] for p in packets] == ["client: sendto(b'Hello, world') at -0.100 ms",
                                            "client: recvfrom() = b'Hi\\n' at 1.200 ms"]
+
+
+def test_accept_names_the_packet_that_completed_its_clients_handshake_whatever_the_clocks_say(tmp_path):
+    """accept() returns the connection whose handshake completed: the first packet after the SYN from
+    the client it names (strace's address), even where strace's clock puts the return before that
+    packet's capture, or the handshake's ACK was lost and the client's data completed it. Another
+    client's accept() names nothing of this connection."""
+    other = '99.9500 accept4(3, {sa_family=AF_INET, sin_port=htons(39999), sin_addr=inet_addr("10.0.0.2")}, [16], SOCK_CLOEXEC) = 5 <0.000100>'
+    early = SERVER_TRACE[1].replace('<0.102000>', '<0.099000>')  # returned at 99.999, its ACK came at 100.002
+    packets = ladder.read_packets(write(tmp_path / 'c.pcap', LESSON), 12345)
+    calls.name_packets(packets, calls.parse([other, early], 12345), side='server')
+    assert [p['call'] for p in packets][:4] == ['', '', 'server: accept() at -1.000 ms', '']
+    lost_ack = LESSON[:2] + LESSON[3:]
+    packets = ladder.read_packets(write(tmp_path / 'l.pcap', lost_ack), 12345)
+    calls.name_packets(packets, calls.parse(SERVER_TRACE[:2], 12345), side='server')
+    assert [p['call'] for p in packets][:3] == ['', '', 'server: accept() at 2.000 ms']

@@ -249,19 +249,37 @@ def called(output, packet_label, side='client'):
     return found.group(1) if found else ''
 
 
+def names(output, expected):
+    """Each (packet label, side) of EXPECTED with the call the ladder names for it; on a mismatch, the
+    ladder and the strace lines it was named from (the .calls.txt make capture writes)."""
+    shown = {key: called(output, *key) for key in expected}
+    if shown != expected:
+        calls_file = ROOT / output[-1].rpartition(': ')[2]
+        pytest.fail('\n'.join(['{} {}: {!r}, expected {!r}'.format(*key, shown[key], expected[key]) for key in expected
+                               if shown[key] != expected[key]] + output + [calls_file.read_text()]))
+    return shown
+
+
 def test_the_ladder_names_the_clients_socket_calls(lab):
     output, status, _ = capture(lab, 'tcp')
     assert status == 0
-    assert called(output, 'SYN seq=0') == 'connect()' and called(output, 'SYN,ACK seq=0 ack=1') == ''
-    assert called(output, "PSH,ACK seq=1 ack=1 len=12 b'Hello, world'") == "sendall(b'Hello, world')"
-    assert called(output, "PSH,ACK seq=1 ack=13 len=12 b'Hello, world'") == "recv() = b'Hello, world'"
-    assert called(output, 'FIN,ACK seq=13 ack=13') == 'close()'
-    # the server's side, traced by strace attached to it for the exchange
-    assert called(output, 'ACK seq=1 ack=1', 'server') == 'accept()'
-    assert called(output, "PSH,ACK seq=1 ack=1 len=12 b'Hello, world'", 'server') == "recv() = b'Hello, world'"
-    assert called(output, "PSH,ACK seq=1 ack=13 len=12 b'Hello, world'", 'server') == "sendall(b'Hello, world')"
-    assert called(output, 'FIN,ACK seq=13 ack=13', 'server') == "recv() = b''"
-    assert called(output, 'FIN,ACK seq=13 ack=14', 'server') == 'close()'
+    names(output, {
+        ('SYN seq=0', 'client'): 'connect()', ('SYN,ACK seq=0 ack=1', 'client'): '',
+        ("PSH,ACK seq=1 ack=1 len=12 b'Hello, world'", 'client'): "sendall(b'Hello, world')",
+        ("PSH,ACK seq=1 ack=13 len=12 b'Hello, world'", 'client'): "recv() = b'Hello, world'",
+        ('FIN,ACK seq=13 ack=13', 'client'): 'close()',
+        # the server's side, traced by strace attached to it for the exchange
+        ('ACK seq=1 ack=1', 'server'): 'accept()',
+        ("PSH,ACK seq=1 ack=1 len=12 b'Hello, world'", 'server'): "recv() = b'Hello, world'",
+        ("PSH,ACK seq=1 ack=13 len=12 b'Hello, world'", 'server'): "sendall(b'Hello, world')",
+        ('FIN,ACK seq=13 ack=13', 'server'): "recv() = b''",
+        ('FIN,ACK seq=13 ack=14', 'server'): 'close()'})
+    calls_file = (ROOT / output[-1].rpartition(': ')[2]).read_text().splitlines()
+    client, server = calls_file.index('# client: the lines of its calls to port 12345 (strace in its container)'), \
+        calls_file.index('# server: all strace printed, attached to it for the exchange')
+    assert [line.split()[2].partition('(')[0] for line in calls_file[client + 1:server - 1]] == ['connect', 'sendto', 'recvfrom', 'close']
+    assert any(' accept4(3, ' in line for line in calls_file[server:])
     output, status, _ = capture(lab, 'udp', reply=REPLY)
-    assert called(output, "UDP len=12 b'Hello, world'") == "sendto(b'Hello, world')"
-    assert called(output, 'UDP len={} {!r}'.format(len(REPLY), REPLY.encode())) == 'recvfrom() = {!r}'.format(REPLY.encode())
+    names(output, {
+        ("UDP len=12 b'Hello, world'", 'client'): "sendto(b'Hello, world')",
+        ('UDP len={} {!r}'.format(len(REPLY), REPLY.encode()), 'client'): 'recvfrom() = {!r}'.format(REPLY.encode())})

@@ -3,6 +3,8 @@ inside its own container (socketlab/wire/outlive.py runs the program under it wh
 process may trace its own child with no added capability), read back, and matched to the packets.
 
     connect()                    the SYN it sends (the SYN,ACK and ACK are the kernel's answer to it)
+    accept()                     the server's: the packet that completed the handshake of the client
+                                 it returns (by that client's address, not by time)
     sendall(b'Hello, world')     the first packet after the call that carries those bytes (Python's
                                  sendall() is one or more send()s: strace shows sendto())
     recv(1024)                   returns once the packet it reads has arrived (shown beside that packet)
@@ -18,6 +20,7 @@ import re
 # 1700000000.123456 connect(3, {sa_family=AF_INET, ...}, 16) = -1 EINPROGRESS (...)
 LINE = re.compile(r'^(?:\[pid\s+\d+\]\s*|\d+\s+)?(\d+\.\d+) (\w+)\((.*)\) += (-?\d+)(?:.*<(\d+\.\d+)>)?.*$')
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+ADDRESS = re.compile(r'sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)')
 
 
 def _bytes(quoted):
@@ -28,7 +31,8 @@ def _bytes(quoted):
 # parse reads strace's lines into the socket calls the lesson's program made to the server's port
 # Arguments: lines - strace -f -ttt output lines, port - the server's (or nc's) port
 # Return Value: a list of dicts: at (s since the epoch), call (as the lesson writes it), kind
-#               ('connect', 'send', 'recv', 'close'), data (bytes sent or read), udp (bool)
+#               ('accept', 'connect', 'send', 'recv', 'close'), data (bytes sent or read), udp (bool),
+#               peer (the client's (ip, port) on a socket accept() returned, else None), line (strace's)
 # Assumptions: only sockets that connect or send to PORT count: the name lookup's own socket (to the
 #              resolver's port 53) and files are left out
 def parse(lines, port):
@@ -45,30 +49,34 @@ def parse(lines, port):
             sockets[str(result)] = {'udp': 'SOCK_DGRAM' in rest, 'ours': False}
             continue
         if name in ('accept', 'accept4') and result >= 0:  # the server: a connection to its port
-            sockets[str(result)] = {'udp': False, 'ours': True}
-            found.append({'at': returned, 'call': 'accept()', 'kind': 'accept', 'data': b'', 'udp': False})
+            client = ADDRESS.search(rest)
+            peer = (client.group(2), int(client.group(1))) if client else None
+            sockets[str(result)] = {'udp': False, 'ours': True, 'peer': peer}
+            found.append({'at': returned, 'call': 'accept()', 'kind': 'accept', 'data': b'', 'udp': False, 'peer': peer,
+                          'line': line.strip()})
             continue
         if fd not in sockets:
             continue
         if name in ('connect', 'sendto') and towards in rest:
             sockets[fd]['ours'] = True
-        udp, ours = sockets[fd]['udp'], sockets[fd]['ours']
+        udp, ours, peer = sockets[fd]['udp'], sockets[fd]['ours'], sockets[fd].get('peer')
         if name == 'close':
             sockets.pop(fd)
         if not ours:
             continue
         quoted = STRING.search(rest)
         data = _bytes(quoted.group(1)) if quoted else b''
+        call = {'at': at, 'data': b'', 'udp': udp, 'peer': peer, 'line': line.strip()}
         if name == 'connect':
-            found.append({'at': at, 'call': 'connect()', 'kind': 'connect', 'data': b'', 'udp': udp})
+            found.append({**call, 'call': 'connect()', 'kind': 'connect'})
         elif name in ('sendto', 'sendmsg') and result > 0:
-            found.append({'at': at, 'call': ('sendto({!r})' if udp else 'sendall({!r})').format(data[:result]),
-                          'kind': 'send', 'data': data[:result], 'udp': udp})
+            found.append({**call, 'call': ('sendto({!r})' if udp else 'sendall({!r})').format(data[:result]),
+                          'kind': 'send', 'data': data[:result]})
         elif name in ('recvfrom', 'recvmsg') and result >= 0:
-            found.append({'at': returned, 'call': ('recvfrom() = {!r}' if udp else 'recv() = {!r}').format(data[:result]),
-                          'kind': 'recv', 'data': data[:result], 'udp': udp})
+            found.append({**call, 'at': returned, 'call': ('recvfrom() = {!r}' if udp else 'recv() = {!r}').format(data[:result]),
+                          'kind': 'recv', 'data': data[:result]})
         elif name in ('close', 'shutdown'):
-            found.append({'at': at, 'call': name + '()', 'kind': 'close', 'data': b'', 'udp': udp})
+            found.append({**call, 'call': name + '()', 'kind': 'close'})
     return found
 
 
@@ -84,8 +92,6 @@ def _caused(call, packet):
 
 def _read(call, packet):
     """Whether PACKET (sent to the call's side) is what CALL returned with."""
-    if call['kind'] == 'accept':
-        return packet['flags'] == ['ACK'] and not packet['payload']
     if call['data']:  # the packet that brought the last of the bytes it returned
         return bool(packet['payload']) and call['data'].endswith(packet['payload'])
     return 'FIN' in packet['flags'] or packet['proto'] == 'UDP'  # recv() = b'': the peer closed
@@ -109,16 +115,18 @@ def name_packets(packets, calls, side='client'):
     named = set()
     for call in calls:
         text = '{}: {} at {:.3f} ms'.format(side, call['call'], (call['at'] - start) * 1000)
-        if call['kind'] in ('recv', 'accept'):  # the last packet to this side that arrived before it returned
-            arrived = [i for i, p in enumerate(packets) if p['to_server'] == (side == 'server') and
-                       p['at'] <= call['at'] + 0.0005 and not p['retransmission'] and i not in named and _read(call, p)]
-            if arrived:
-                named.add(arrived[-1])
-                _label(packets[arrived[-1]], text)
-            continue
-        for i, packet in enumerate(packets):
-            if (packet['to_server'] == (side == 'client') and i not in named and not packet['retransmission']
-                    and packet['at'] >= call['at'] - 0.0005 and _caused(call, packet)):
-                named.add(i)
-                _label(packet, text)
-                break
+        # a socket accept() returned has its client's address: only that connection's packets are its
+        theirs = [i for i, p in enumerate(packets) if i not in named and not p['retransmission'] and
+                  (call['peer'] is None or call['peer'] == (p['src'] if p['to_server'] else p['dst']))]
+        if call['kind'] == 'accept':  # returns once the handshake is complete: the first packet after the SYN
+            done = [i for i in theirs if packets[i]['to_server'] and 'SYN' not in packets[i]['flags']]
+            chosen = done[:1]
+        elif call['kind'] == 'recv':  # the last packet to this side that arrived before it returned
+            chosen = [i for i in theirs if packets[i]['to_server'] == (side == 'server') and
+                      packets[i]['at'] <= call['at'] + 0.0005 and _read(call, packets[i])][-1:]
+        else:  # the first packet from this side at or after the call that it sends
+            chosen = [i for i in theirs if packets[i]['to_server'] == (side == 'client') and
+                      packets[i]['at'] >= call['at'] - 0.0005 and _caused(call, packets[i])][:1]
+        for i in chosen:
+            named.add(i)
+            _label(packets[i], text)

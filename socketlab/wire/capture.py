@@ -29,10 +29,11 @@ def _started(settings, compose, service_name, peer, *args, ready, what, name_=No
 
 
 def _server_calls(tracer):
-    """The server's socket calls (strace's lines) until now: strace detaches on SIGINT and exits."""
+    """The server's socket calls (strace's lines) until now: strace detaches on SIGINT and exits; its
+    lines are read once it has (the engine has then stored all of them)."""
     try:
         tracer.kill(signal='SIGINT')
-        tracer.wait(timeout=5)
+        tracer.wait(timeout=30)
     except Exception:
         pass  # it stopped already: what it printed is all there is
     return tracer.logs().decode(errors='replace').splitlines()
@@ -75,14 +76,22 @@ def around(settings, compose, service, name, exchange):
         print('ladder: cannot read {}: {}'.format(shown, error), file=sys.stderr)
         return status
     if packets:
-        calls.name_packets(packets, calls.parse(traced, settings.server_port))
+        client_calls = calls.parse(traced, settings.server_port)
+        calls.name_packets(packets, client_calls)
         calls.name_packets(packets, calls.parse(served, settings.server_port), side='server')
+        # what the ladder's names were read from, as strace printed it, for a learner to look up
+        write_atomic(path.with_suffix('.calls.txt'), '\n'.join(
+            ['# client: the lines of its calls to port {} (strace in its container)'.format(port),
+             *[call['line'] for call in client_calls], '',
+             *(['# server: all strace printed, attached to it for the exchange', *served] if tracer else
+               ['# nc: not traced (the client and the lesson\'s server are)'])]).encode() + b'\n')
         side, title = 'nc' if service == 'netcat' else 'server', '{} ({} packets)'.format(path.name, len(packets))
         print(ladder.text_ladder(packets, side))
         write_atomic(path.with_suffix('.svg'), ladder.svg_ladder(packets, side, title).encode())
         write_atomic(path.with_suffix('.html'), page.html_page(packets, side, title).encode())
         print('\nLadder diagram written to {} (open it in a browser); each packet\'s fields: {}'.format(
             shown.with_suffix('.svg'), shown.with_suffix('.html')))
+        print('The system calls it names, as strace saw them: {}'.format(shown.with_suffix('.calls.txt')))
     return status
 
 
