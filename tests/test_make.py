@@ -129,11 +129,12 @@ def test_capture_writes_the_users_pcap_and_ladder(walk):
     assert status == 0 and output[:2] == LESSON['client']
     assert output[3].startswith("Captured in server's network namespace: {}/tcp-".format(folder))
     pcap, = (ROOT / folder).glob('*.pcap')
-    svg, page = pcap.with_suffix('.svg'), pcap.with_suffix('.html')
-    assert all(path.stat().st_uid == os.getuid() for path in (pcap, svg, page))  # the user's own files
+    svg, page, traced = pcap.with_suffix('.svg'), pcap.with_suffix('.html'), pcap.with_suffix('.calls.txt')
+    assert all(path.stat().st_uid == os.getuid() for path in (pcap, svg, page, traced))  # the user's own files
     assert "b&#x27;Hello, world&#x27;" in svg.read_text() and svg.read_text() in page.read_text()
-    assert sorted(p.name for p in (ROOT / folder).iterdir()) == sorted(p.name for p in (pcap, svg, page))
-    for path in (pcap, svg, page):
+    assert output[-1] == 'The system calls it names, as strace saw them: {}'.format(traced.relative_to(ROOT))
+    assert sorted(p.name for p in (ROOT / folder).iterdir()) == sorted(p.name for p in (pcap, svg, page, traced))
+    for path in (pcap, svg, page, traced):
         path.unlink()
     (ROOT / folder).rmdir()
 
