@@ -202,3 +202,18 @@ def test_accept_names_the_packet_that_completed_its_clients_handshake_whatever_t
     packets = ladder.read_packets(write(tmp_path / 'l.pcap', lost_ack), 12345)
     calls.name_packets(packets, calls.parse(SERVER_TRACE[:2], 12345), side='server')
     assert [p['call'] for p in packets][:3] == ['', '', 'server: accept() at 2.000 ms']
+
+
+def test_a_call_another_thread_interrupted_in_straces_output_is_named_whole():
+    """A threaded server's strace output splits a call that another thread's line interrupts
+    (<unfinished ...> ... <... resumed>): it is read as the one call it was, at its entry's time."""
+    whole = ['[pid    12] ' + line for line in SERVER_TRACE[1:]]
+    split = whole[:2] + [
+        '[pid    12] 100.0030 recvfrom(4,  <unfinished ...>',
+        '[pid    13] 100.0031 accept4(3,  <unfinished ...>',
+        '[pid    12] 100.0033 <... recvfrom resumed>"Hello, world", 1024, 0, NULL, NULL) = 12 <0.000300>',
+        '[pid    12] 100.0049 sendto(4, "Hello, world", 12, 0, NULL, 0 <unfinished ...>',
+        '[pid    12] 100.0050 <... sendto resumed>) = 12 <0.000100>'] + whole[4:]
+    assert calls.parse(split, 12345) == calls.parse(whole, 12345)
+    assert [call['call'] for call in calls.parse(split, 12345)] == [
+        'accept()', "recv() = b'Hello, world'", "sendall(b'Hello, world')", "recv() = b''", 'close()']

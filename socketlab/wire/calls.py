@@ -20,6 +20,9 @@ import re
 # 1700000000.123456 connect(3, {sa_family=AF_INET, ...}, 16) = -1 EINPROGRESS (...)
 LINE = re.compile(r'^(?:\[pid\s+\d+\]\s*|\d+\s+)?(\d+\.\d+) (\w+)\((.*)\) += (-?\d+)(?:.*<(\d+\.\d+)>)?.*$')
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# [pid 12] 1700000000.123456 recvfrom(4,  <unfinished ...>  ...  [pid 12] 1700000000.2 <... recvfrom resumed>"Hi", ...
+UNFINISHED = re.compile(r'^(\[pid\s+(\d+)\]\s*|(\d+)\s+)?(\d+\.\d+ .*?) ?<unfinished \.\.\.>$')
+RESUMED = re.compile(r'^(?:\[pid\s+(\d+)\]\s*|(\d+)\s+)?\d+\.\d+ <\.\.\. \w+ resumed> ?(.*)$')
 ADDRESS = re.compile(r'sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)')
 
 
@@ -28,8 +31,23 @@ def _bytes(quoted):
     return quoted.encode('latin-1').decode('unicode_escape').encode('latin-1')
 
 
+def _joined(lines):
+    """strace's lines with each call another thread interrupted (unfinished, resumed later) made whole
+    again: the entry's time, the resumed line's result and -T time."""
+    pending = {}
+    for line in lines:
+        line = line.strip()
+        unfinished, resumed = UNFINISHED.match(line), RESUMED.match(line)
+        if unfinished:
+            pending[unfinished.group(2) or unfinished.group(3)] = (unfinished.group(1) or '') + unfinished.group(4)
+        elif resumed and (resumed.group(1) or resumed.group(2)) in pending:
+            yield pending.pop(resumed.group(1) or resumed.group(2)) + resumed.group(3)
+        else:
+            yield line
+
+
 # parse reads strace's lines into the socket calls the lesson's program made to the server's port
-# Arguments: lines - strace -f -ttt output lines, port - the server's (or nc's) port
+# Arguments: lines - strace -f -ttt -T output lines, port - the server's (or nc's) port
 # Return Value: a list of dicts: at (s since the epoch), call (as the lesson writes it), kind
 #               ('accept', 'connect', 'send', 'recv', 'close'), data (bytes sent or read), udp (bool),
 #               peer (the client's (ip, port) on a socket accept() returned, else None), line (strace's)
@@ -38,8 +56,8 @@ def _bytes(quoted):
 def parse(lines, port):
     sockets, found = {}, []
     towards = 'htons({})'.format(port)
-    for line in lines:
-        match = LINE.match(line.strip())
+    for line in _joined(lines):
+        match = LINE.match(line)
         if not match:
             continue
         at, name, rest, result = float(match.group(1)), match.group(2), match.group(3), int(match.group(4))
