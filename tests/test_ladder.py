@@ -194,14 +194,15 @@ def test_accept_names_the_packet_that_completed_its_clients_handshake_whatever_t
     packet's capture, or the handshake's ACK was lost and the client's data completed it. Another
     client's accept() names nothing of this connection."""
     other = '99.9500 accept4(3, {sa_family=AF_INET, sin_port=htons(39999), sin_addr=inet_addr("10.0.0.2")}, [16], SOCK_CLOEXEC) = 5 <0.000100>'
-    early = SERVER_TRACE[1].replace('<0.102000>', '<0.099000>')  # returned at 99.999, its ACK came at 100.002
+    early = [SERVER_TRACE[1].replace('<0.102000>', '<0.099000>'),  # returned at 99.999, its ACK came at 100.002
+             SERVER_TRACE[3].replace('100.0030', '100.0017')]  # recv() "returned" at 100.002, its packet came at 100.003
     packets = ladder.read_packets(write(tmp_path / 'c.pcap', LESSON), 12345)
-    calls.name_packets(packets, calls.parse([other, early], 12345), side='server')
-    assert [p['call'] for p in packets][:4] == ['', '', 'server: accept() at -1.000 ms', '']
+    calls.name_packets(packets, calls.parse([other] + early, 12345), side='server')
+    assert [p['call'] for p in packets][:4] == ['', '', 'server: accept() at -1.000 ms', "server: recv() = b'Hello, world' at 2.000 ms"]
     lost_ack = LESSON[:2] + LESSON[3:]
     packets = ladder.read_packets(write(tmp_path / 'l.pcap', lost_ack), 12345)
-    calls.name_packets(packets, calls.parse(SERVER_TRACE[:2], 12345), side='server')
-    assert [p['call'] for p in packets][:3] == ['', '', 'server: accept() at 2.000 ms']
+    calls.name_packets(packets, calls.parse(SERVER_TRACE[:4], 12345), side='server')
+    assert [p['call'] for p in packets][:3] == ['', '', "server: accept() at 2.000 ms; server: recv() = b'Hello, world' at 3.300 ms"]
 
 
 def test_a_call_another_thread_interrupted_in_straces_output_is_named_whole():

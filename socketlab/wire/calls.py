@@ -11,9 +11,9 @@ process may trace its own child with no added capability), read back, and matche
     close()                      the FIN it sends
     sendto() / recvfrom()        a UDP datagram sent / read
 
-A packet sent again is the kernel's retransmission, never a call's. Times are the host's clock, so a
-call's time and the packets' (tcpdump's) are compared directly; both are shown relative to the first
-packet.
+A packet sent again is the kernel's retransmission, never a call's. Calls and packets are matched by
+what they carry and their order, not by time: strace's clock and the capture's disagree by up to a
+millisecond. Both times are shown relative to the first packet.
 """
 import re
 
@@ -124,27 +124,28 @@ def _label(packet, text):
 #            calls - parse's list, side - whose calls: 'client' or 'server'
 # Return Value: None; a packet gains 'call', e.g. "client: connect() at 0.120 ms" (both sides' calls,
 #               "; " between), or the kernel's for a packet sent again
-# Assumptions: the capture's and the calls' times are the same host's clock
+# Assumptions: calls come in the order they returned, packets in the order they were captured: the
+#              k-th send of some bytes is the k-th packet to carry them (TCP keeps the order). Times
+#              are not compared: strace's and the capture's clocks disagree by up to a millisecond
+#              (seen: an accept() that "returned" before its SYN was captured); they are only shown.
 def name_packets(packets, calls, side='client'):
     start = packets[0]['at'] if packets else 0
     for packet in packets:
         if 'call' not in packet:
             packet['call'] = 'kernel: sent again (retransmission)' if packet['retransmission'] else ''
-    named = set()
+    named = {}  # per kind of call, the packets named already (one packet may carry data and a FIN)
     for call in calls:
         text = '{}: {} at {:.3f} ms'.format(side, call['call'], (call['at'] - start) * 1000)
+        taken = named.setdefault((call['kind'], bool(call['data'])), set())
         # a socket accept() returned has its client's address: only that connection's packets are its
-        theirs = [i for i, p in enumerate(packets) if i not in named and not p['retransmission'] and
+        theirs = [i for i, p in enumerate(packets) if i not in taken and not p['retransmission'] and
                   (call['peer'] is None or call['peer'] == (p['src'] if p['to_server'] else p['dst']))]
         if call['kind'] == 'accept':  # returns once the handshake is complete: the first packet after the SYN
-            done = [i for i in theirs if packets[i]['to_server'] and 'SYN' not in packets[i]['flags']]
-            chosen = done[:1]
-        elif call['kind'] == 'recv':  # the last packet to this side that arrived before it returned
-            chosen = [i for i in theirs if packets[i]['to_server'] == (side == 'server') and
-                      packets[i]['at'] <= call['at'] + 0.0005 and _read(call, packets[i])][-1:]
-        else:  # the first packet from this side at or after the call that it sends
-            chosen = [i for i in theirs if packets[i]['to_server'] == (side == 'client') and
-                      packets[i]['at'] >= call['at'] - 0.0005 and _caused(call, packets[i])][:1]
-        for i in chosen:
-            named.add(i)
+            chosen = [i for i in theirs if packets[i]['to_server'] and 'SYN' not in packets[i]['flags']]
+        elif call['kind'] == 'recv':  # the packet to this side that brought what it returned
+            chosen = [i for i in theirs if packets[i]['to_server'] == (side == 'server') and _read(call, packets[i])]
+        else:  # the packet from this side that it sent
+            chosen = [i for i in theirs if packets[i]['to_server'] == (side == 'client') and _caused(call, packets[i])]
+        for i in chosen[:1]:
+            taken.add(i)
             _label(packets[i], text)
