@@ -1,11 +1,12 @@
-"""Names the socket call behind each packet of a capture: the client's system calls, traced by strace
-inside its own container (socketlab/wire/outlive.py runs the program under it when make captures; a
-process may trace its own child with no added capability), read back, and matched to the packets.
+"""Names the socket call behind each packet of a capture: the programs' system calls as strace shows
+them, matched to the packets. The client's are traced inside its own container
+(socketlab/wire/outlive.py runs the program under it when make captures; a process may trace its own
+child with no added capability), the server's by strace attached to it from the trace-server sidecar.
 
     connect()                    the SYN it sends (the SYN,ACK and ACK are the kernel's answer to it)
     accept()                     the server's: the packet that completed the handshake of the client
                                  it returns (by that client's address, not by time)
-    sendall(b'Hello, world')     the first packet after the call that carries those bytes (Python's
+    sendall(b'Hello, world')     the next packet from its side that carries those bytes (Python's
                                  sendall() is one or more send()s: strace shows sendto())
     recv(1024)                   returns once the packet it reads has arrived (shown beside that packet)
     close()                      the FIN it sends
@@ -48,11 +49,11 @@ def _joined(lines):
 
 # parse reads strace's lines into the socket calls the lesson's program made to the server's port
 # Arguments: lines - strace -f -ttt -T output lines, port - the server's (or nc's) port
-# Return Value: a list of dicts: at (s since the epoch), call (as the lesson writes it), kind
+# Return Value: a list of dicts: at (s since the epoch; when it returned, for accept and recv), call (as the lesson writes it), kind
 #               ('accept', 'connect', 'send', 'recv', 'close'), data (bytes sent or read), udp (bool),
 #               peer (the client's (ip, port) on a socket accept() returned, else None), line (strace's)
-# Assumptions: only sockets that connect or send to PORT count: the name lookup's own socket (to the
-#              resolver's port 53) and files are left out
+# Assumptions: only sockets that connect or send to PORT, or that accept() returned, count: the name
+#              lookup's own socket (to the resolver's port 53) and files are left out
 def parse(lines, port):
     sockets, found = {}, []
     towards = 'htons({})'.format(port)
@@ -64,28 +65,27 @@ def parse(lines, port):
         returned = at + float(match.group(5) or 0)  # strace -T: the time spent in the call
         fd = rest.split(',')[0]
         if name == 'socket' and result >= 0:
-            sockets[str(result)] = {'udp': 'SOCK_DGRAM' in rest, 'ours': False}
+            sockets[str(result)] = {'udp': 'SOCK_DGRAM' in rest, 'ours': False, 'peer': None}
             continue
         if name in ('accept', 'accept4') and result >= 0:  # the server: a connection to its port
             client = ADDRESS.search(rest)
-            peer = (client.group(2), int(client.group(1))) if client else None
-            sockets[str(result)] = {'udp': False, 'ours': True, 'peer': peer}
-            found.append({'at': returned, 'call': 'accept()', 'kind': 'accept', 'data': b'', 'udp': False, 'peer': peer,
-                          'line': line.strip()})
-            continue
+            sockets[str(result)] = {'udp': False, 'ours': True, 'peer': (client.group(2), int(client.group(1))) if client else None}
+            fd, name = str(result), 'accept'
         if fd not in sockets:
             continue
         if name in ('connect', 'sendto') and towards in rest:
             sockets[fd]['ours'] = True
-        udp, ours, peer = sockets[fd]['udp'], sockets[fd]['ours'], sockets[fd].get('peer')
+        udp, ours, peer = sockets[fd]['udp'], sockets[fd]['ours'], sockets[fd]['peer']
         if name == 'close':
             sockets.pop(fd)
         if not ours:
             continue
         quoted = STRING.search(rest)
         data = _bytes(quoted.group(1)) if quoted else b''
-        call = {'at': at, 'data': b'', 'udp': udp, 'peer': peer, 'line': line.strip()}
-        if name == 'connect':
+        call = {'at': at, 'data': b'', 'udp': udp, 'peer': peer, 'line': line}
+        if name == 'accept':
+            found.append({**call, 'at': returned, 'call': 'accept()', 'kind': 'accept'})
+        elif name == 'connect':
             found.append({**call, 'call': 'connect()', 'kind': 'connect'})
         elif name in ('sendto', 'sendmsg') and result > 0:
             found.append({**call, 'call': ('sendto({!r})' if udp else 'sendall({!r})').format(data[:result]),

@@ -62,7 +62,7 @@ def relative(packets):
     start = packets[0]['timestamp'] if packets else 0
     first_seq, seen = {}, set()
     for packet in packets:
-        packet['at'] = packet.pop('timestamp')  # the host's clock: socketlab.wire.calls compares the calls' times
+        packet['at'] = packet.pop('timestamp')  # the host's clock: socketlab.wire.calls shows the calls' times against it
         packet['time'] = packet['at'] - start
         raw_seq, raw_ack = packet.pop('raw_seq'), packet.pop('raw_ack')
         packet['seq'] = packet['ack'] = None
