@@ -60,12 +60,16 @@ def address(container, network=None):
     return next(iter(networks.values()))['IPAddress'] if networks else ''
 
 
-def image_exists(name):
+def image(name):
+    """The image of that name, or None when there is none."""
     try:
-        client().images.get(name)
-        return True
+        return client().images.get(name)
     except errors().ImageNotFound:
-        return False
+        return None
+
+
+def image_exists(name):
+    return image(name) is not None
 
 
 def fail(message):

@@ -23,12 +23,9 @@ def base(settings, force=False):
     """socket-lab/base (or LAB_IMAGES/base), built by base/build.sh when missing or built from another recipe."""
     name = settings.image('base')
     recipe = base_recipe()
-    if not force:
-        try:
-            if engine.client().images.get(name).labels.get(BUILT_FROM) == recipe:
-                return
-        except engine.errors().ImageNotFound:
-            pass
+    built = engine.image(name)
+    if not force and built is not None and built.labels.get(BUILT_FROM) == recipe:
+        return
     env = {**os.environ, 'BASE_FROM': settings.base_from, 'PYTHON_IMAGE': settings.python_image, 'BASE_IMAGE': name,
            'BASE_RECIPE': recipe, 'DOCKER_BUILDKIT': '0'}
     if subprocess.run(['bash', str(ROOT / 'base' / 'build.sh')], env=env).returncode:
@@ -46,12 +43,9 @@ def program(settings, name):
     """LAB_IMAGES/NAME, built when missing or stale; the image it replaces is removed when unused."""
     tag = settings.image(name)
     recipe = _recipe(settings, name)
-    try:
-        old = engine.client().images.get(tag)
-        if old.labels.get(BUILT_FROM) == recipe:
-            return
-    except engine.errors().ImageNotFound:
-        old = None
+    old = engine.image(tag)
+    if old is not None and old.labels.get(BUILT_FROM) == recipe:
+        return
     try:
         engine.client().images.build(path=str(ROOT / name), tag=tag, rm=True, forcerm=True,
                                      buildargs={'BASE': settings.image('base')}, labels={BUILT_FROM: recipe})

@@ -244,12 +244,7 @@ def clean(settings, compose):
     down(settings, compose)
     client = engine.client()
     names = [settings.image(name) for name in (*images.PROGRAMS, 'base', 'base-dockerfile')]
-    ids = set()
-    for name in names:
-        try:
-            ids.add(client.images.get(name).id)
-        except engine.errors().ImageNotFound:
-            pass
+    ids = {image.id for image in map(engine.image, names) if image is not None}
     if any(c.attrs.get('ImageID') in ids for c in client.containers.list(all=True, sparse=True)):
         print('Kept the images {}/*: containers of another lab still use them (make down there first).'.format(settings.images))
         return

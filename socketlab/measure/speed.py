@@ -88,10 +88,9 @@ class Copy:
         """Warm figures need no cold images: the user's are tagged under the copy's names (cheap; a
         program image holds the same Dockerfile's result on the same base, its program being mounted)."""
         for name in ('base', 'server', 'client', 'netcat'):
-            try:
-                engine.client().images.get('socket-lab/' + name).tag('{}/{}'.format(self.images, name))
-            except engine.errors().ImageNotFound:
-                pass  # the copy's make lab builds it
+            image = engine.image('socket-lab/' + name)
+            if image is not None:  # else the copy's make lab builds it
+                image.tag('{}/{}'.format(self.images, name))
 
     def remove_images(self):
         for name in ('server', 'client', 'netcat', 'base'):
