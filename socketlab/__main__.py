@@ -120,7 +120,7 @@ def impair(_):
     from .wire import impair
     words = ['{}={}'.format(key.lower(), os.environ[key]) for key in ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY', 'JITTER',
                                                                         'REORDER', 'DUPLICATE', 'ON') if os.environ.get(key)]
-    if not any(w.split('=')[0] in ('loss', 'rate', 'delay', 'jitter', 'reorder', 'duplicate') for w in words):
+    if not any(w.split('=')[0] in ('loss', 'rate', *impair.QUEUED) for w in words):
         raise SettingError('make impair: say what, e.g. make impair LOSS=30, DELAY=100ms or RATE=1mbit')
     impairment = impair.Impairment.parse(' '.join(words))
     print(impair.set_(*_setup(None), impairment))

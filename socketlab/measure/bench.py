@@ -66,7 +66,7 @@ class Bench:
         self.creating = ThreadPoolExecutor(1)
         self.network = self._create(self.client.networks.create, 'socket-lab-' + self.run, driver='bridge', labels=self.labels)
         # The server's container as compose.yaml makes it (hardening, limits, mounts, bounded logs).
-        services = topology.normalised_services(composes.choose(settings.compose), settings)
+        services = topology.normalised_services(self.compose, settings)
         self.server_image, self.client_image = services['server']['image'], services['client']['image']
         self.hardening, tmpfs = topology.container_options(services['server'])
         self.hardening['tmpfs'] = tmpfs
@@ -331,7 +331,7 @@ def parse_command_line_arguments(args):
         parser.error('--recv-sizes must each be from 1 to 16777216')
     if not set(flags.parts) <= {'servers', 'recv-sizes', 'stages', 'delay'}:
         parser.error('--parts must be a list of servers, recv-sizes, stages and delay')
-    if not re.fullmatch(impair.DURATION, flags.delay) or impair.Impairment.parse('delay=' + flags.delay).queue_arguments('nfqueue')[1] in ('0', '0.0'):
+    if not re.fullmatch(impair.DURATION, flags.delay) or float(impair.milliseconds(flags.delay)) == 0:
         parser.error('--delay must be a number and a unit, more than 0, e.g. 100ms')
     if not all(1 <= n <= 200 for n in flags.concurrency):
         parser.error('--concurrency must each be from 1 to 200')

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from .. import engine, oneoff
 from ..paths import state_dir, write_atomic
 from ..settings import SettingError
+from . import nfqueue
 
 SERVICES = ('server', 'netcat')
 DURATION = r'(?:0|[1-9][0-9]{0,4})(?:\.[0-9]{1,3})?(?:us|ms|s)'  # at most 99999.999 of its unit
 QUEUE_CHAIN, QUEUE_NUMBER = 'SOCKET_LAB_QUEUE', '7'
-BYPASS_MARK = '0x50c1'  # socketlab/wire/nfqueue.py's duplicates carry it
-LOST_MARK = '0x50c2'  # an outgoing packet to lose: dropped by nfqueue.py, never by iptables (see there)
+BYPASS_MARK = hex(nfqueue.BYPASS_MARK)  # socketlab/wire/nfqueue.py's duplicates carry it
+LOST_MARK = hex(nfqueue.LOST_MARK)  # an outgoing packet to lose: dropped by nfqueue.py, never by iptables (see there)
+QUEUED = ('delay', 'jitter', 'reorder', 'duplicate')  # what holds packets: netem, else the user-space queue
 CHAINS = {'in': ('SOCKET_LAB_IN', 'INPUT', '-i'), 'out': ('SOCKET_LAB_OUT', 'OUTPUT', '-o')}
 CHECKS = {
     'loss': (r'0|[1-9][0-9]?|100', 'give a percentage from 0 to 100'),
@@ -80,6 +82,10 @@ class Impairment:
         """Whether it holds packets (netem or the user-space queue), not only drops or paces them."""
         return bool(self.delay or self.reorder or self.duplicate)
 
+    def queued_words(self):
+        """What it asks of netem or the queue, in words: ['delay 100ms', 'jitter 20ms', ...]."""
+        return ['{} {}'.format(key, getattr(self, key)) for key in QUEUED if getattr(self, key)]
+
     def needs_queue(self, mechanism):
         """Whether the user-space queue must run: outgoing loss always, delay and the rest without netem."""
         return (self.loss and self.direction in ('out', 'both')) or (self.queued and mechanism == 'nfqueue')
@@ -89,7 +95,7 @@ class Impairment:
         (all 0 where netem does them, or none is asked: the queue then only loses what is marked)."""
         if mechanism != 'nfqueue' or not self.queued:
             return [QUEUE_NUMBER, '0', '0', '0', '0']
-        return [QUEUE_NUMBER, _milliseconds(self.delay), _milliseconds(self.jitter),
+        return [QUEUE_NUMBER, milliseconds(self.delay), milliseconds(self.jitter),
                 self.reorder.rstrip('%') or '0', self.duplicate.rstrip('%') or '0']
 
     def services(self):
@@ -114,7 +120,7 @@ class Impairment:
             parts.append('loss {}% {}'.format(self.loss, way) + (' (exactly 1 packet in {})'.format(self.every()) if self.mode == 'nth' else ''))
         if self.rate:
             parts.append('rate {} out'.format(self.rate))
-        parts += ['{} {}'.format(k, getattr(self, k)) for k in ('delay', 'jitter', 'reorder', 'duplicate') if getattr(self, k)]
+        parts += self.queued_words()
         if not parts:
             return 'none'
         where = '' if service else ' on ' + ('server and netcat' if self.on == 'both' else self.on)
@@ -164,7 +170,8 @@ NETEM_PROBE = [[['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1
                [['tc', 'qdisc', 'del', 'dev', 'lo', 'root'], False]]
 
 
-def _milliseconds(duration):
+def milliseconds(duration):
+    """A checked duration (DURATION) in milliseconds, as the queue program's argument: '100ms' -> '100'."""
     if not duration:
         return '0'
     number, unit = re.fullmatch(r'([0-9.]+)(us|ms|s)', duration).groups()
@@ -348,13 +355,13 @@ def _queue_shown(settings, service, results):
     queues = [q for q in _queues(settings, service) if q.status == 'running']
     if not queues:
         return ['an NFQUEUE rule without its program: packets pass, neither delayed nor lost (fail-open); make heal clears it']
-    counts = [line for line in queues[0].logs(tail=1).decode(errors='replace').splitlines() if line.startswith('held=')]
-    held = counts[-1].split()[0].split('=')[1] if counts else '0'
     impairment = wanted(settings, service)
     if not impairment.queued:
         return []  # outgoing loss only: the line above counts it
-    words = ', '.join('{} {}'.format(k, getattr(impairment, k)) for k in ('delay', 'jitter', 'reorder', 'duplicate') if getattr(impairment, k))
-    return ['{} out by the user-space queue (NFQUEUE: this kernel has no netem), {} packets held so far'.format(words, held)]
+    counts = [line for line in queues[0].logs(tail=1).decode(errors='replace').splitlines() if line.startswith('held=')]
+    held = counts[-1].split()[0].split('=')[1] if counts else '0'
+    return ['{} out by the user-space queue (NFQUEUE: this kernel has no netem), {} packets held so far'.format(
+        ', '.join(impairment.queued_words()), held)]
 
 
 def show(settings, compose):
