@@ -7,10 +7,12 @@ import pexpect
 from socketlab import engine, exchanges, health, netcat, sweep
 from socketlab.paths import ROOT
 
+CATALOGUE = exchanges.load_catalogue()
+LESSON = CATALOGUE['tcp-hello-world']['expect']  # what the lesson's exchange prints
+UDP = CATALOGUE['udp-typed-reply']  # the lesson's UDP stage, answered by a person typing into nc
+UDP_REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
 # What a person's own lab settings would change, and the state of a make the suite runs under (make
 # test): unset for the suite's make commands, which start as a person's would.
-LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']  # what the lesson's exchange prints
-UDP_REPLY = next(step['type']['text'] for step in exchanges.load_catalogue()['udp-typed-reply']['steps'] if 'type' in step)
 USER_SETTINGS = ('PUBLISH', 'SERVER_PORT', 'NC_FLAVOR', 'CAPTURE', 'ARGS', 'COMPOSE', 'LAB_PROJECT', 'LAB_IMAGES',
                  'RESULTS', 'SERVER_IMPAIR', 'NETCAT_IMPAIR', 'IDLE_TIMEOUT', 'MAKELEVEL', 'MAKEFLAGS', 'MFLAGS')
 
@@ -112,6 +114,16 @@ class Created:
             self.events.close()
             self.watcher.join(5)
         return self.found
+
+
+def udp_client_lines(nc_ip):
+    """What the lesson's UDP client prints after 'Starting client...' when nc at NC_IP answers."""
+    return exchanges.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
+
+
+def impairments(output):
+    """make status's lines of what the server's and nc's networks do."""
+    return [line for line in output if line.startswith(('server:', 'netcat:'))]
 
 
 def answered_udp(project):

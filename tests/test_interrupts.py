@@ -9,13 +9,13 @@ import signal
 import pexpect
 import pytest
 
-from socketlab import engine, exchanges, health, sweep
+from socketlab import engine, health, sweep
 from socketlab.paths import ROOT, STATE
-from makeplay import LESSON, answered_udp, lab_up, leftovers, make, person_env, project_name, run, wait_received
+from makeplay import (LESSON, answered_udp, impairments, lab_up, leftovers, make, person_env, project_name, run,
+                      udp_client_lines, wait_received)
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('interrupts')]
 PROJECT = project_name('-interrupts')
-UDP = exchanges.load_catalogue()['udp-typed-reply']
 RUN = os.environ.get('SOCKET_LAB_RUN', '')
 SLOW_BENCH = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1,1024 --parts servers,recv-sizes'
 
@@ -85,8 +85,7 @@ def test_make_impair_stopped_half_way_leaves_nothing_impaired(lab, stop):
     assert status != 0
     assert 'healed: nothing is impaired' in terminal.before
     output, status = run(PROJECT, 'status')
-    assert status == 0 and [line for line in output if line.startswith(('server:', 'netcat:'))] == [
-        'server: no impairment', 'netcat: no impairment'], output
+    assert status == 0 and impairments(output) == ['server: no impairment', 'netcat: no impairment'], output
     assert not containers(one_offs) and not half_written()
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
@@ -106,7 +105,7 @@ def test_make_nc_stopped_then_the_udp_exchange_works(lab, stop):
     assert 'no UDP reply from netcat port 12345 within 2 s' in udp.before  # nc stopped before a reply
     assert not containers(one_offs)
     client_lines, nc_ip, status = answered_udp(PROJECT)  # a fresh listener, the exchange as the lesson shows it
-    assert (client_lines, status) == (exchanges.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip}), 0)
+    assert (client_lines, status) == (udp_client_lines(nc_ip), 0)
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
@@ -116,8 +115,7 @@ def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
     status, _ = interrupt(terminal, lambda: terminal.expect_exact('|---|') == 0, stop, 'make loss-table never began')
     assert status != 0
     output, status = run(PROJECT, 'status')
-    assert [line for line in output if line.startswith(('server:', 'netcat:'))] == [
-        'server: no impairment', 'netcat: no impairment'], output
+    assert impairments(output) == ['server: no impairment', 'netcat: no impairment'], output
     assert not containers(one_offs) and not half_written()
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 

@@ -3,7 +3,7 @@ every datagram and exchange; a delay loses nothing; the simple server serves nob
 is cut off, the threads stage everybody), never a time; and the lab healed and as it was afterwards."""
 import pytest
 
-from makeplay import LESSON, project_name, run
+from makeplay import LESSON, impairments, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('loss-table'), pytest.mark.timeout(300)]  # a minute alone
 PROJECT = project_name('-loss-table')
@@ -40,5 +40,5 @@ def test_one_client_cut_off_holds_the_simple_server_not_the_threads(table):
 
 def test_afterwards_the_lab_is_healed_and_serves_the_lesson(table):
     shown, _ = run(PROJECT, 'status')
-    assert [line for line in shown if line.startswith(('server:', 'netcat:'))] == ['server: no impairment', 'netcat: no impairment']
+    assert impairments(shown) == ['server: no impairment', 'netcat: no impairment']
     assert run(PROJECT, 'tcp', 'ARGS=--timeout 3') == (LESSON['client'], 0)

@@ -10,12 +10,9 @@ import pytest
 
 from socketlab import compose as composes, engine, exchanges, health
 from socketlab.paths import ROOT
-from makeplay import address, container, finish, leftovers, lines, make, project_name, run, wait_received
+from makeplay import (CATALOGUE, LESSON, UDP_REPLY, address, container, finish, leftovers, lines, make, project_name, run,
+                      udp_client_lines, wait_received)
 
-CATALOGUE = exchanges.load_catalogue()
-LESSON = CATALOGUE['tcp-hello-world']['expect']
-UDP = CATALOGUE['udp-typed-reply']
-REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
 DETACH = '\x10\x11'  # Ctrl-P Ctrl-Q, docker's detach keys
 
 
@@ -112,10 +109,10 @@ def test_udp_answered_in_make_nc_twice(walk):
         wait_received(walk.project, 'Hello, world')
         nc = walk.make('nc')
         nc.expect_exact('Hello, world')
-        nc.send(REPLY.replace('\n', '\r'))  # Enter, as a keyboard sends it
+        nc.send(UDP_REPLY.replace('\n', '\r'))  # Enter, as a keyboard sends it
         _, nc_ip = address(walk.project, 'netcat')
         udp.expect(pexpect.EOF)
-        assert lines(udp.before) == exchanges.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
+        assert lines(udp.before) == udp_client_lines(nc_ip)
         assert finish(udp) == 0
         nc.send(DETACH)
         nc.expect_exact('[detached: nc keeps listening]')

@@ -11,14 +11,11 @@ import pytest
 from socketlab import browser, engine, exchanges
 from socketlab.paths import ROOT
 from socketlab.wire import ladder
-from makeplay import address, finish, make, project_name, run, wait_received
+from makeplay import LESSON, UDP, UDP_REPLY as REPLY, address, finish, make, project_name, run, wait_received
 
 # One lab for this module (its impairments are that lab's state), so one pytest-xdist worker runs it.
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('wire')]
 PROJECT = project_name('-wire')
-LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
-UDP = exchanges.load_catalogue()['udp-typed-reply']
-REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
 DECLARED = {'NETCAT_IMPAIR': 'rate=1mbit'}
 UDP_TIMEOUT_LINE = ('ClientPython: error: no UDP reply from netcat port 12345 within 1 s: UDP does not '
                     'guarantee delivery, so a reply may never arrive')
@@ -249,14 +246,18 @@ def called(output, packet_label, side='client'):
     return found.group(1) if found else ''
 
 
+def calls_file(output):
+    """The strace lines the ladder was named from: the .calls.txt make capture names on its last line."""
+    return (ROOT / output[-1].rpartition(': ')[2]).read_text()
+
+
 def names(output, expected):
     """Each (packet label, side) of EXPECTED with the call the ladder names for it; on a mismatch, the
-    ladder and the strace lines it was named from (the .calls.txt make capture writes)."""
+    ladder and the strace lines it was named from."""
     shown = {key: called(output, *key) for key in expected}
     if shown != expected:
-        calls_file = ROOT / output[-1].rpartition(': ')[2]
         pytest.fail('\n'.join(['{} {}: {!r}, expected {!r}'.format(*key, shown[key], expected[key]) for key in expected
-                               if shown[key] != expected[key]] + output + [calls_file.read_text()]))
+                               if shown[key] != expected[key]] + output + [calls_file(output)]))
     return shown
 
 
@@ -274,11 +275,11 @@ def test_the_ladder_names_the_clients_socket_calls(lab):
         ("PSH,ACK seq=1 ack=13 len=12 b'Hello, world'", 'server'): "sendall(b'Hello, world')",
         ('FIN,ACK seq=13 ack=13', 'server'): "recv() = b''",
         ('FIN,ACK seq=13 ack=14', 'server'): 'close()'})
-    calls_file = (ROOT / output[-1].rpartition(': ')[2]).read_text().splitlines()
-    client, server = calls_file.index('# client: the lines of its calls to port 12345 (strace in its container)'), \
-        calls_file.index('# server: all strace printed, attached to it for the exchange')
-    assert [line.split()[2].partition('(')[0] for line in calls_file[client + 1:server - 1]] == ['connect', 'sendto', 'recvfrom', 'close']
-    assert any(' accept4(3, ' in line for line in calls_file[server:])
+    traced = calls_file(output).splitlines()
+    client, server = traced.index('# client: the lines of its calls to port 12345 (strace in its container)'), \
+        traced.index('# server: all strace printed, attached to it for the exchange')
+    assert [line.split()[2].partition('(')[0] for line in traced[client + 1:server - 1]] == ['connect', 'sendto', 'recvfrom', 'close']
+    assert any(' accept4(3, ' in line for line in traced[server:])
     output, status, _ = capture(lab, 'udp', reply=REPLY)
     names(output, {
         ("UDP len=12 b'Hello, world'", 'client'): "sendto(b'Hello, world')",
