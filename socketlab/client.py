@@ -2,8 +2,10 @@
 tcp-nc`, `make server-nc`, and the next lesson's loops of clients, `make clients`. Each is a new
 container, a new host on the lab network; what it prints is the transcript the lesson shows."""
 import os
+import sys
+from dataclasses import dataclass, field
 
-from . import engine, images, lab, netcat, oneoff
+from . import engine, images, lab, learner, netcat, oneoff
 from .settings import SettingError, port
 from .wire import capture
 
@@ -13,36 +15,99 @@ LOOP = 'for ((i = 1; i <= $1; i++)); do python3 /app/ClientPython.py; done'
 LOOP_ENTRYPOINT = ['python3', '/lab/outlive.py', 'bash', '-c', LOOP, 'loop']  # a host outlives its sockets
 
 
-def _maybe_captured(settings, compose, peer, service, name, *args):
+# The learner's file in the client's container. One written as the lesson writes it (no timeout) is
+# stopped after TIMEOUT seconds, saying which call it waited in (socketlab/wire/bound.py, its sitecustomize).
+PROGRAM = '/app/ClientPython.py'
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How one run of the client goes: against nc (udp, or make tcp-nc) or the server; on its peer's
+    host (beside: the peer's network namespace) or a host of its own; its flags and environment; and
+    the lab's lines that say so."""
+    against_nc: bool
+    udp: bool
+    beside: bool = False
+    args: tuple = ()
+    environment: dict = field(default_factory=dict)
+    said: tuple = ()
+
+
+def place(settings, program, asked_udp, to_nc, server_loopback=None):
+    """The run that the target (asked_udp: make udp; to_nc: make udp or tcp-nc) and the file
+    (learner.ClientFile) make together. The lab's reference client takes the lab's flags; a file as the
+    lesson writes it decides what it runs and where it talks to, and is bounded (SOCKET_LAB_BOUND)."""
+    if program.lab_flags:
+        if to_nc:
+            return Placement(True, asked_udp, args=(*(['--udp'] if asked_udp else []), '--host', 'netcat', *settings.args))
+        if server_loopback:
+            return Placement(False, False, True, ('--host', 'localhost', *settings.args), said=(
+                "Lab: the server listens on its loopback only: the client runs on the server's host and connects to localhost.",))
+        return Placement(False, False, args=settings.args)
+    said = []
+    udp = program.udp
+    if udp != asked_udp:
+        said.append('Lab: client/ClientPython.py ends by calling {}(): a {} client, so it runs against {}, as make {} runs it.'.format(
+            program.main_call or 'start_client_simple', 'UDP' if udp else 'TCP', 'nc' if udp else 'the server',
+            'udp' if udp else 'tcp'))
+    against_nc = udp or (to_nc and not asked_udp)
+    peer, host = ('nc', 'netcat') if against_nc else ('the server', 'server')
+    verb = 'sends to' if udp else 'connects to'
+    if program.on_loopback:
+        said.append("Lab: your client {} 'localhost', as the lesson's does: it runs on {} host (in its network namespace), "
+                    "as the lesson's two terminals on one machine. To cross the lab's network, it would use '{}'.".format(
+                        verb, "nc's" if against_nc else "the server's", host))
+    elif server_loopback and not against_nc:
+        said.append("Lab: the server listens on its loopback only, and your client connects to another host, where nothing "
+                    "listens. Bind '0.0.0.0' in the server, or connect to 'localhost'.")
+    environment = {'SOCKET_LAB_PROGRAM': PROGRAM, 'SOCKET_LAB_BOUND': str(settings.timeout), 'PYTHONPATH': '/lab/site',
+                   'SOCKET_LAB_PEER': 'nc' if against_nc else 'server'}
+    return Placement(against_nc, udp, program.on_loopback, settings.args, environment, tuple(said))
+
+
+def _client(settings, compose, asked_udp, to_nc):
+    """make tcp, udp, tcp-nc: the learner's file against the server or a fresh nc, as it and the target say."""
+    program = learner.client_file()
+    images.ensure(settings, 'client', 'netcat')
+    placement = place(settings, program, asked_udp, to_nc)
+    if placement.against_nc:
+        peer, service = netcat.fresh(settings, compose, mode='udp' if placement.udp else 'tcp'), 'netcat'
+    else:
+        peer, service = lab.server(settings, compose), 'server'
+        placement = place(settings, program, asked_udp, to_nc, lab.served_on_loopback(settings))
+    for line in placement.said:
+        print(line, file=sys.stderr)
+    sys.stderr.flush()
+
     def exchange(trace=None):
-        return oneoff.run(settings, compose, 'client', peer, *args, trace=trace)[0]
-    return capture.around(settings, compose, service, name, exchange) if settings.capture else exchange()
+        return oneoff.run(settings, compose, 'client', peer, *placement.args, trace=trace,
+                          environment=placement.environment, beside=placement.beside)[0]
+    if not settings.capture:
+        return exchange()
+    name = 'udp' if placement.udp else 'tcp-nc' if placement.against_nc else 'tcp'
+    return capture.around(settings, compose, service, name, exchange, interface='lo' if placement.beside else 'eth0')
 
 
 def tcp(settings, compose):
-    images.ensure(settings, 'client')
-    server = lab.server(settings, compose)
-    return _maybe_captured(settings, compose, server, 'server', 'tcp', *settings.args)
+    return _client(settings, compose, asked_udp=False, to_nc=False)
 
 
 def udp(settings, compose):
-    images.ensure(settings, 'client', 'netcat')
-    listener = netcat.fresh(settings, compose)
-    return _maybe_captured(settings, compose, listener, 'netcat', 'udp', '--udp', '--host', 'netcat', *settings.args)
+    return _client(settings, compose, asked_udp=True, to_nc=True)
 
 
 def tcp_nc(settings, compose):
-    images.ensure(settings, 'client', 'netcat')
-    listener = netcat.fresh(settings, compose, mode='tcp')
-    return _maybe_captured(settings, compose, listener, 'netcat', 'tcp-nc', '--host', 'netcat', *settings.args)
+    return _client(settings, compose, asked_udp=False, to_nc=True)
 
 
 def server_nc(settings, compose):
-    """The server lesson's own check: nc as a TCP client of the server (typed into; Ctrl-D closes)."""
+    """The server lesson's own check: nc as a TCP client of the server (typed into; Ctrl-D closes); on
+    the server's host, as the lesson's `nc 127.0.0.1 12345`, when the server listens on its loopback only."""
     images.ensure(settings, 'netcat')
     server = lab.server(settings, compose)
-    return oneoff.run_in_terminal(settings, compose, 'netcat', server, '-N', 'server', str(settings.server_port),
-                                  entrypoint=['nc.openbsd'])
+    beside = lab.served_on_loopback(settings) is not None
+    return oneoff.run_in_terminal(settings, compose, 'netcat', server, '-N', '127.0.0.1' if beside else 'server',
+                                  str(settings.server_port), entrypoint=['nc.openbsd'], beside=beside)
 
 
 def clients(settings, compose):

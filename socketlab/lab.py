@@ -88,10 +88,24 @@ def _wanted(settings):
             'source': hashlib.sha256(SERVER_FILE.read_bytes()).hexdigest()}
 
 
-def _record_server(settings, container):
-    """Notes which container runs what, and that this start of it was seen healthy."""
+def _record_server(settings, container, loopback):
+    """Notes which container runs what, that this start of it was seen listening, and where (LOOPBACK:
+    the address, when it listens on its own loopback only)."""
     write_atomic(_server_record(settings), json.dumps({'container': container.id, 'started': container.attrs['State']['StartedAt'],
-                                **_wanted(settings)}))
+                                                       'loopback': loopback, **_wanted(settings)}))
+
+
+def _recorded(settings):
+    try:
+        return json.loads(_server_record(settings).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def served_on_loopback(settings):
+    """The address the server listens on when that is its own loopback only (as the lesson's server,
+    which binds 'localhost'), else None: then its clients run on its host (socketlab.client)."""
+    return _recorded(settings).get('loopback')
 
 
 def _loopback_only(container, port):
@@ -104,17 +118,21 @@ def _loopback_only(container, port):
     return next((word for word in listening if word.startswith(LOOPBACK)), None)
 
 
-def _healthy_or_explain(container, port):
-    """Waits until the server listens where the others reach it; else says why at once: its own lines
-    if it stopped, the address if it listens on its own loopback only (the learner's likeliest mistake)."""
+def _listening_or_explain(container, port):
+    """Waits until the server listens; returns None when it listens where the others reach it, or the
+    address when it listens on its own loopback only (the lesson's server binds 'localhost': it is
+    served on its own host, and the lab says so). Says why at once if it stopped."""
     try:
         health.wait_healthy(container, unhealthy=lambda: _loopback_only(container, port))
+        return None
     except health.StoppedError:
         logs = last_start_logs(container).rstrip()
         engine.fail('the server stopped; what it printed:\n{}'.format(logs or '(nothing)'))
     except health.Unreachable as error:
-        engine.fail('the server listens on {} only, inside its own container: the other containers cannot '
-                    'reach it. Bind 0.0.0.0 (as LISTEN_ADDRESS says) or its service name, not localhost.'.format(error))
+        print("Lab: your server listens on {} only (it binds 'localhost', as the lesson's does): its clients run "
+              "on its host, as the lesson's terminals on one machine. To reach it from the lab's other hosts, "
+              "bind '0.0.0.0'.".format(error))
+        return str(error)
     except health.NotYet:
         engine.fail('the server is not listening on its port after {:g} s: make logs shows what it printed'.format(health.WAIT))
 
@@ -123,7 +141,8 @@ def last_start_logs(container):
     """What the container printed since it last started (a restarted server keeps its earlier lines)."""
     started = container.attrs['State']['StartedAt']  # e.g. 2026-11-26T00:14:03.123456789Z
     since = datetime.datetime.fromisoformat(started[:26].rstrip('Z') + '+00:00')
-    return container.logs(since=since).decode(errors='replace')
+    # as a float: a datetime is sent in whole seconds, which keeps the end of the previous start's lines
+    return container.logs(since=since.timestamp()).decode(errors='replace')
 
 
 def server(settings, compose, remove_orphans=False):
@@ -131,10 +150,7 @@ def server(settings, compose, remove_orphans=False):
     Quick when it already is (no compose call): only an edit or a changed setting restarts it, and
     only a changed compose.yaml can leave orphans for make lab to remove (remove_orphans)."""
     container = engine.service_container(settings.project, 'server')
-    try:
-        recorded = json.loads(_server_record(settings).read_text())
-    except (OSError, ValueError):
-        recorded = {}
+    recorded = _recorded(settings)
     wanted = _wanted(settings)
     same = container is not None and recorded.get('container') == container.id
     if same and all(recorded.get(k) == v for k, v in wanted.items() if k != 'source'):
@@ -143,16 +159,14 @@ def server(settings, compose, remove_orphans=False):
             container.reload()
         if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
             return container  # the same start of it that was seen healthy, still running
-        _healthy_or_explain(container, settings.server_port)
-        _record_server(settings, container)
+        _record_server(settings, container, _listening_or_explain(container, settings.server_port))
         return container
     images.ensure(settings, 'server')
     compose.run(settings, 'up', '-d', '--no-deps', *(['--remove-orphans'] if remove_orphans else []), 'server')
     container = engine.service_container(settings.project, 'server')
     if container is None:
         engine.fail('the server did not start: make logs shows why')
-    _healthy_or_explain(container, settings.server_port)
-    _record_server(settings, container)
+    _record_server(settings, container, _listening_or_explain(container, settings.server_port))
     impair.sync(settings, compose)
     return container
 

@@ -23,9 +23,10 @@ def name(settings, service):
 
 
 def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None,
-           labels=None):
+           labels=None, beside=False):
     """The container, created (not started), with ARGS after the service's command (and ENVIRONMENT
-    added to the service's)."""
+    added to the service's). BESIDE: on the peer's host (its network namespace, its loopback), not a
+    host of its own on the lab network."""
     service = topology.normalised_services(compose, settings)[service_name]
     options, tmpfs = topology.container_options(service)
     if not interactive:
@@ -34,7 +35,7 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
         options.update(stdin_open=True, tty=True)
     if entrypoint is not None:
         options['entrypoint'] = entrypoint
-    if str(service.get('network_mode', '')).startswith('service:'):
+    if beside or str(service.get('network_mode', '')).startswith('service:'):
         options['network_mode'] = 'container:' + peer.id
     else:
         options['network'] = next(iter(peer.attrs['NetworkSettings']['Networks']))
@@ -48,15 +49,18 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
         environment=environment, labels=labels, tmpfs=tmpfs, **options)
 
 
-def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None, labels=None):
+def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None, labels=None,
+        environment=None, beside=False):
     """Runs it to its end: (exit status, its standard output if capture, else None). Otherwise its
     output passes through as it comes, standard error to standard error (unless quiet: a measurement
     that counts outcomes itself). TRACE, a list: the client's socket calls are traced (strace, by the
-    client's entrypoint socketlab/wire/outlive.py) and their lines added to it, not shown."""
+    client's entrypoint socketlab/wire/outlive.py) and their lines added to it, not shown. ENVIRONMENT
+    and BESIDE: as for create()."""
     container_name = name(settings, service_name)
     try:
         container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
-                           environment={'SOCKET_LAB_TRACE': '1'} if trace is not None else None, labels=labels)
+                           environment={**(environment or {}), **({'SOCKET_LAB_TRACE': '1'} if trace is not None else {})},
+                           labels=labels, beside=beside)
     except BaseException:  # Ctrl-C while the Engine creates it: it may exist all the same
         remove_named(container_name)
         raise
@@ -86,12 +90,12 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
         remove(container)
 
 
-def run_in_terminal(settings, compose, service_name, peer, *args, entrypoint=None):
+def run_in_terminal(settings, compose, service_name, peer, *args, entrypoint=None, beside=False):
     """Runs it attached to this terminal (a person types into it: `docker start -ai`); its exit status."""
     if not sys.stdin.isatty():
         raise SettingError('make {}: a person types into it: run it in a terminal'.format(
             'server-nc' if service_name == 'netcat' else service_name))
-    container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, interactive=True)
+    container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, interactive=True, beside=beside)
     try:
         subprocess.run(['docker', 'start', '--attach', '--interactive', container.id])
         container.reload()

@@ -68,6 +68,13 @@ def inside_project(name, text):
     return path
 
 
+def whole_seconds(name, text, most=3600):
+    """A whole number of seconds from 1 to `most` (an alarm's bound)."""
+    if not re.fullmatch(r'[1-9][0-9]{0,3}', text) or int(text) > most:
+        raise SettingError('bad {} {!r}: give a whole number of seconds from 1 to {}'.format(name, text, most))
+    return int(text)
+
+
 def arguments(name, text):
     """More flags for a program (ARGS): split as a shell would split words, never run by one."""
     try:
@@ -115,6 +122,7 @@ class Settings:
     server_impair: str = ''
     netcat_impair: str = ''
     stage: str = 'simple'
+    timeout: int = 120  # seconds a learner's own client may run (the lesson's code has no timeout)
 
     @classmethod
     def from_environment(cls, env=None):
@@ -138,6 +146,7 @@ class Settings:
             compose=get('COMPOSE', choice, ('auto', 'v2', 'v1')),
             idle_timeout=get('IDLE_TIMEOUT', seconds),
             stage=get('STAGE', choice, STAGES),
+            timeout=get('TIMEOUT', whole_seconds),
         )
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.
         for name in ('SERVER_IMPAIR', 'NETCAT_IMPAIR'):

@@ -34,9 +34,15 @@ def lab_up(project):
     run(project, 'down')
 
 
-def make(project, *args, env=None, compose='v2', timeout=health.WAIT):
-    """A make command in its own terminal, as a person would start it (TIMEOUT: its longest silence)."""
-    return pexpect.spawn('make', [*args, 'LAB_PROJECT=' + project, 'COMPOSE=' + compose], cwd=str(ROOT),
+# The longest a make command may go without printing before a test gives up on it: far past need on a
+# machine the suite itself loads (a make lab that builds nothing prints within seconds alone).
+SILENCE = 120
+
+
+def make(project, *args, env=None, compose='v2', timeout=SILENCE, cwd=ROOT):
+    """A make command in its own terminal, as a person would start it (TIMEOUT: its longest silence), in
+    the project (or CWD, a copy of it)."""
+    return pexpect.spawn('make', [*args, 'LAB_PROJECT=' + project, 'COMPOSE=' + compose], cwd=str(cwd),
                          env=person_env(**(env or {})), encoding='utf-8', timeout=timeout, dimensions=(24, 200))
 
 
@@ -47,9 +53,9 @@ def finish(terminal):
     return terminal.exitstatus
 
 
-def run(project, *args, env=None, compose='v2', timeout=health.WAIT):
+def run(project, *args, env=None, compose='v2', timeout=SILENCE, cwd=ROOT):
     """A make command to its end: (its output lines, its exit status)."""
-    terminal = make(project, *args, env=env, compose=compose, timeout=timeout)
+    terminal = make(project, *args, env=env, compose=compose, timeout=timeout, cwd=cwd)
     status = finish(terminal)
     return lines(terminal.before), status
 
@@ -126,14 +132,14 @@ def impairments(output):
     return [line for line in output if line.startswith(('server:', 'netcat:'))]
 
 
-def answered_udp(project):
+def answered_udp(project, cwd=ROOT, env=None):
     """make udp answered as a person does it: make nc in a second terminal, the lesson's reply typed.
     Returns (the client's lines after 'Starting client...', nc's address, the client's exit status)."""
-    udp = make(project, 'udp')
+    udp = make(project, 'udp', cwd=cwd, env=env)
     try:
         udp.expect_exact('Starting client...\r\n')
         wait_received(project, 'Hello, world')
-        nc = make(project, 'nc')
+        nc = make(project, 'nc', cwd=cwd, env=env)
         try:
             nc.expect_exact('Hello, world')
             nc.send(UDP_REPLY.replace('\n', '\r'))  # Enter, as a keyboard sends it

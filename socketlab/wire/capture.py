@@ -39,12 +39,13 @@ def _server_calls(tracer):
     return tracer.logs().decode(errors='replace').splitlines()
 
 
-def around(settings, compose, service, name, exchange):
-    """Runs exchange() with SERVICE's namespace recorded; prints the ladder; returns exchange()'s status."""
+def around(settings, compose, service, name, exchange, interface='eth0'):
+    """Runs exchange() with SERVICE's namespace recorded on INTERFACE (lo: a client on the peer's own
+    host); prints the ladder; returns exchange()'s status."""
     sidecar = '{}-capture-{}-{}'.format(settings.project, service, uuid.uuid4().hex[:6])
     port = str(settings.server_port)
     peer = engine.service_container(settings.project, service)
-    container = _started(settings, compose, 'capture-' + service, peer, '-i', 'eth0', '-U', '-w', '-', 'port ' + port,
+    container = _started(settings, compose, 'capture-' + service, peer, '-i', interface, '-U', '-w', '-', 'port ' + port,
                          ready=b'listening on', what='tcpdump did not start', name_=sidecar)
     tracer = None
     try:

@@ -1,0 +1,110 @@
+"""What the learner's own files do, read from their source (never run on the host): the lab runs a
+file the way its code says, not the way a flag says.
+
+The lab's reference programs (client/ClientPython.py and server/ServerPython.py as the project ships
+them) read the lab's environment ($SERVER_NAME, $SERVER_STAGE) and take its flags. A file written as
+the lesson writes it reads neither: it talks to 'localhost' and its last line says what it runs
+(`start_client_simple()` or `start_client_simple_udp()`). Such a file runs on its peer's host, as the
+lesson's two terminals on one machine, and the lab says so in one line.
+"""
+import ast
+from dataclasses import dataclass
+
+from .paths import ROOT
+
+CLIENT_FILE = ROOT / 'client' / 'ClientPython.py'
+SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
+LOOPBACK = ('localhost', '::1')  # and 127.0.0.0/8
+
+
+def loopback(host):
+    return host in LOOPBACK or host.startswith('127.')
+
+
+@dataclass(frozen=True)
+class ClientFile:
+    """The learner's client, as its source says: what it reads, calls and talks to."""
+    lab_flags: bool = True     # reads $SERVER_NAME and takes the lab's flags (the lab's reference client)
+    udp: bool = False          # its main code calls start_client_simple_udp (the lesson's UDP step)
+    main_call: str = ''        # the start_client_* function its main code calls, '' if none is found
+    hosts: tuple = ()          # the hosts it connects or sends to, where the source names them
+    readable: bool = True      # False: Python cannot parse it (it says why when it runs)
+
+    @property
+    def on_loopback(self):
+        """It talks to localhost: on its own container's loopback, nothing answers."""
+        return any(loopback(host) for host in self.hosts)
+
+
+def client_file(path=CLIENT_FILE):
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    except (OSError, SyntaxError, ValueError):
+        return ClientFile(lab_flags=False, readable=False)
+    names = _constants(tree)
+    main = _main_calls(tree)
+    main_call = next((name for name in reversed(main) if name.startswith('start_client')), '')
+    return ClientFile(lab_flags=_reads_environment(tree, 'SERVER_NAME'), udp=main_call.endswith('_udp'),
+                      main_call=main_call, hosts=tuple(_hosts(tree, names)))
+
+
+def server_has_stages(path=SERVER_FILE):
+    """Whether the server file takes the lab's STAGE= (reads $SERVER_STAGE, as the lab's reference does)."""
+    try:
+        return _reads_environment(ast.parse(path.read_text()), 'SERVER_STAGE')
+    except (OSError, SyntaxError, ValueError):
+        return False
+
+
+def _constants(tree):
+    """Module-level NAME = 'text' assignments (the lesson's SERVER_NAME = 'localhost'); the last one wins."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node.value.value
+    return found
+
+
+def _main_calls(tree):
+    """The functions the main code calls, in order: top-level calls and those under `if __name__ == ...`."""
+    calls = []
+    for node in tree.body:
+        body = node.body if isinstance(node, ast.If) and '__name__' in ast.unparse(node.test) else [node]
+        for statement in body:
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and isinstance(statement.value.func, ast.Name):
+                calls.append(statement.value.func.id)
+    return calls
+
+
+def _hosts(tree, names):
+    """The host of every connect((HOST, PORT)) and sendto(DATA, (HOST, PORT)), where HOST is text or
+    a module-level name for text."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+            continue
+        if node.func.attr in ('connect', 'connect_ex'):
+            address = node.args[0]
+        elif node.func.attr == 'sendto':
+            address = node.args[-1]
+        else:
+            continue
+        if isinstance(address, ast.Tuple) and address.elts:
+            host = address.elts[0]
+            if isinstance(host, ast.Constant) and isinstance(host.value, str):
+                yield host.value
+            elif isinstance(host, ast.Name) and host.id in names:
+                yield names[host.id]
+
+
+def _reads_environment(tree, variable):
+    """Whether the source reads os.environ[VARIABLE] / os.environ.get(VARIABLE) / os.getenv(VARIABLE)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == variable:
+            if ast.unparse(node.func) in ('os.environ.get', 'os.getenv', 'environ.get', 'getenv'):
+                return True
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == variable:
+            if ast.unparse(node.value) in ('os.environ', 'environ'):
+                return True
+    return False

@@ -1,0 +1,196 @@
+"""The learner's own files, exactly as the lessons build them (tests/lesson/: the client at its TCP and
+UDP steps, lesson 2's server, lesson 4's threads and lock stages), run through the same make targets
+as the lab's reference programs, on a copy of the project: the lab can never pass while the lesson's
+own code fails. Each test puts the files it needs in place first."""
+import os
+import re
+import shutil
+import tempfile
+
+import pexpect
+import pytest
+
+from socketlab import engine
+from socketlab.lab import last_start_logs
+from socketlab.measure.speed import COPIED
+from socketlab.paths import ROOT
+from makeplay import UDP_REPLY, finish, lines, make, project_name, run, wait_received
+
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('lesson-files')]
+
+LESSON = ROOT / 'tests' / 'lesson'
+HELLO = ['Starting client...', "Received: b'Hello, world'"]
+ON_THE_SERVERS_HOST = ("Lab: your client connects to 'localhost', as the lesson's does: it runs on the server's host "
+                       "(in its network namespace), as the lesson's two terminals on one machine. To cross the lab's "
+                       "network, it would use 'server'.")
+ON_NCS_HOST = ("Lab: your client sends to 'localhost', as the lesson's does: it runs on nc's host (in its network "
+               "namespace), as the lesson's two terminals on one machine. To cross the lab's network, it would use 'netcat'.")
+SERVER_ON_LOOPBACK = ("Lab: your server listens on 127.0.0.1:12345 only (it binds 'localhost', as the lesson's does): its "
+                      "clients run on its host, as the lesson's terminals on one machine. To reach it from the lab's other "
+                      "hosts, bind '0.0.0.0'.")
+
+
+ONE_MACHINE = 'a connection from 127.0.0.1'
+
+
+def connected_from(line):
+    """The server's connection line, with the one value that varies (the client's port) matched as a number."""
+    match = re.fullmatch(r"Received new connection from  \('([0-9.]+)', [0-9]{1,5}\)", line)
+    return 'a connection from ' + match.group(1) if match else None
+
+
+class Checkout:
+    """A copy of the project (the lab's images, a compose project of this run's own) whose files a test
+    replaces with the lesson's, as a learner does."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix='socket-lab-lesson-')
+        for name in COPIED:
+            source, target = ROOT / name, os.path.join(self.folder, name)
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__', '*.egg-info'))
+            else:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copy2(source, target)
+        self.project = project_name('-lesson')
+        self.env = {'VENV': str(ROOT / '.venv')}
+
+    def put(self, lesson_file, as_):
+        """The lesson's file in place of the learner's (client/ClientPython.py or server/ServerPython.py)."""
+        shutil.copyfile(LESSON / lesson_file, os.path.join(self.folder, as_))
+
+    def reference(self, path):
+        """The lab's own program back in place."""
+        shutil.copyfile(ROOT / path, os.path.join(self.folder, path))
+
+    def edit(self, path, old, new):
+        path = os.path.join(self.folder, path)
+        text = open(path).read()
+        assert old in text
+        with open(path, 'w') as f:
+            f.write(text.replace(old, new))
+
+    def run(self, *args, **more):
+        return run(self.project, *args, cwd=self.folder, env=self.env, **more)
+
+    def make(self, *args):
+        return make(self.project, *args, cwd=self.folder, env=self.env)
+
+    def server_lines(self):
+        """What the server printed since it last started (an edited server file restarts it)."""
+        return last_start_logs(engine.service_container(self.project, 'server')).splitlines()
+
+    def close(self):
+        self.run('down')
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope='module')
+def checkout():
+    checkout = Checkout()
+    yield checkout
+    checkout.close()
+
+
+def lab_with(checkout, server_file=None):
+    """make lab with that server file (None: the lab's reference server); its output lines."""
+    if server_file:
+        checkout.put(server_file, 'server/ServerPython.py')
+    else:
+        checkout.reference('server/ServerPython.py')
+    output, status = checkout.run('lab')
+    assert status == 0, output
+    return output
+
+
+def test_the_lessons_tcp_client_runs_on_the_servers_host(checkout):
+    lab_with(checkout)
+    checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
+    output, status = checkout.run('tcp')
+    assert (output, status) == ([ON_THE_SERVERS_HOST, *HELLO], 0)
+    assert [connected_from(line) or line for line in checkout.server_lines()[-2:]] == [ONE_MACHINE, "Received: b'Hello, world'"]
+
+
+def test_the_lessons_udp_client_gets_the_reply_typed_into_nc(checkout):
+    """make udp, answered in make nc: the lesson's own line, from 127.0.0.1, as on one machine."""
+    lab_with(checkout)
+    checkout.put('ClientPython-udp.py', 'client/ClientPython.py')
+    udp = checkout.make('udp')
+    try:
+        udp.expect_exact('Starting client...\r\n')
+        assert lines(udp.before) == [ON_NCS_HOST]
+        wait_received(checkout.project, 'Hello, world')
+        nc = checkout.make('nc')
+        try:
+            nc.expect_exact('Hello, world')
+            nc.send(UDP_REPLY.replace('\n', '\r'))
+            udp.expect(pexpect.EOF)
+        finally:
+            nc.close(force=True)
+        assert lines(udp.before) == ["Received (from ('127.0.0.1', 12345)): " + repr(UDP_REPLY.encode())]
+        assert finish(udp) == 0
+    finally:
+        udp.close(force=True)
+
+
+def test_make_tcp_runs_a_udp_file_as_what_it_is(checkout):
+    """The file decides: its last line calls start_client_simple_udp(), so make tcp runs it against nc."""
+    lab_with(checkout)
+    checkout.put('ClientPython-udp.py', 'client/ClientPython.py')
+    output, status = checkout.run('tcp', 'TIMEOUT=2')
+    assert output[0] == ('Lab: client/ClientPython.py ends by calling start_client_simple_udp(): a UDP client, so it runs '
+                         'against nc, as make udp runs it.')
+    assert output[1:3] == [ON_NCS_HOST, 'Starting client...'] and status == 2
+
+
+def test_a_lesson_client_left_waiting_is_stopped_with_what_it_waits_for(checkout):
+    lab_with(checkout)
+    checkout.put('ClientPython-udp.py', 'client/ClientPython.py')
+    output, status = checkout.run('udp', 'TIMEOUT=2')
+    assert output[:3] == [ON_NCS_HOST, 'Starting client...', (
+        'Lab: stopped after 2 s: your client is waiting in recvfrom() (ClientPython.py line 28, in '
+        'receive_data_simple_udp: data, address = sock.recvfrom(1024)): nothing has answered its datagram: type a '
+        'reply in `make nc`')]
+    assert status == 2 and output[3].startswith('make: *** ') and output[3].endswith('Error 124')
+
+
+def test_a_lesson_client_that_raises_keeps_its_traceback_and_gets_one_line(checkout):
+    """The lesson's str mistake, made in the learner's own file: Python's traceback, then the lab's line."""
+    lab_with(checkout)
+    checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
+    checkout.edit('client/ClientPython.py', "sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')")
+    output, status = checkout.run('tcp')
+    assert output[:3] == [ON_THE_SERVERS_HOST, 'Starting client...', 'Traceback (most recent call last):']
+    assert '  File "/app/ClientPython.py", line 22, in <module>' in output
+    assert output[-3:-1] == ["TypeError: a bytes-like object is required, not 'str'",
+                             "Lab: sockets carry bytes: send b'Hello, world', not 'Hello, world' (the lesson's warning)"]
+    assert status == 2
+
+
+def test_lesson_2s_server_as_printed_is_served_on_its_own_host(checkout):
+    """It binds 'localhost': make lab says so and brings it up; make tcp (the lab's client and the
+    lesson's) and make server-nc then run on its host, as the lesson's terminals."""
+    output = lab_with(checkout, 'ServerPython-lesson2.py')
+    assert output[0] == SERVER_ON_LOOPBACK
+    checkout.reference('client/ClientPython.py')
+    output, status = checkout.run('tcp')
+    assert (output, status) == (["Lab: the server listens on its loopback only: the client runs on the server's host and "
+                                 "connects to localhost.", *HELLO], 0)
+    checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
+    output, status = checkout.run('tcp')
+    assert (output, status) == ([ON_THE_SERVERS_HOST, *HELLO], 0)
+    server = checkout.server_lines()
+    assert server[0] == "Starting server on 'localhost' port 12345"
+    assert [connected_from(line) or line for line in server[1:]] == [ONE_MACHINE, "Received: b'Hello, world'"] * 2
+
+
+@pytest.mark.parametrize('stage, counted', [('threads', []), ('lock', ['Total messages received: 1'])])
+def test_lesson_4s_stages_as_printed_serve_the_lessons_client(checkout, stage, counted):
+    lab_with(checkout, 'ServerPython-{}.py'.format(stage))
+    checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
+    output, status = checkout.run('tcp')
+    assert (output, status) == ([ON_THE_SERVERS_HOST, *HELLO], 0)
+    server = checkout.server_lines()
+    assert server[0] == "Starting server on 'localhost' port 12345"
+    assert connected_from(server[1]) == ONE_MACHINE
+    assert server[2:] == ["Received: b'Hello, world'", *counted]
