@@ -147,8 +147,31 @@ def exchange(_):
             sweep.sweep(run)
 
 
+# make test's phases: the suite on pytest-xdist's workers, then the measurement targets' tests (marked
+# `measure`: bench, loss table, random loss, soak, speed), one at a time, where the suite's own load
+# cannot starve what they time.
+PHASES = (('not measure', None), ('measure', '0'))
+
+
+def _counted(junit):
+    """(passed, failed, skipped) from a JUnit XML file pytest wrote (nothing: no test ran)."""
+    import xml.etree.ElementTree as ElementTree
+    try:
+        suites = ElementTree.parse(junit).getroot()
+    except (OSError, ElementTree.ParseError):
+        return 0, 0, 0
+    passed = failed = skipped = 0
+    for suite in suites.iter('testsuite'):
+        tests, errors, failures, skips = (int(suite.get(key, 0)) for key in ('tests', 'errors', 'failures', 'skipped'))
+        passed += tests - errors - failures - skips
+        failed += errors + failures
+        skipped += skips
+    return passed, failed, skipped
+
+
 def test(args):
-    """make test: the suite (pytest, on pytest-xdist's workers), then a sweep of what this run made."""
+    """make test: the suite in its two phases (PHASES), then a sweep of what this run made."""
+    import tempfile
     from . import browser, images, sweep
     settings, compose = _setup(None, own=False)
     images.ensure(settings)
@@ -159,12 +182,22 @@ def test(args):
     workers = os.environ.get('TEST_WORKERS') or '4'
     checked.port('TEST_WORKERS', workers)
     extra = checked.arguments('PYTEST_ARGS', os.environ.get('PYTEST_ARGS', ''))
+    totals, statuses = [0, 0, 0], []
     try:
-        return subprocess.run([sys.executable, '-m', 'pytest', '-n', workers, *extra], env=env).returncode
+        with tempfile.TemporaryDirectory(prefix='socket-lab-test-') as folder:
+            for number, (marks, phase_workers) in enumerate(PHASES):
+                junit = os.path.join(folder, 'phase-{}.xml'.format(number))
+                statuses.append(subprocess.run([sys.executable, '-m', 'pytest', '-n', phase_workers or workers, '-m', marks,
+                                                '--junitxml', junit, *extra], env=env).returncode)
+                totals = [a + b for a, b in zip(totals, _counted(junit))]
     except KeyboardInterrupt:
         return 130
     finally:
         sweep.sweep(run)
+    print('make test: {} passed, {} failed, {} skipped'.format(*totals))
+    if all(status == 5 for status in statuses):
+        return 5  # pytest's own "no tests ran"
+    return next((status for status in statuses if status not in (0, 5)), 0)
 
 
 def bench(_):

@@ -40,6 +40,20 @@ from .client import LOOP_ENTRYPOINT  # noqa: E402
 PARTS = ('_first', '_last', '_count', '_varies')
 
 
+class StartLine(LogMessageWaitStrategy):
+    """testcontainers' wait for a log line, where a program that prints it and exits at once (a server
+    refusing its port) is ready too: the Engine may report the exit before its log has the line, so
+    the log is read again (bounded) before the exit counts as a failure."""
+
+    def wait_until_ready(self, container):
+        try:
+            return super().wait_until_ready(container)
+        except RuntimeError:  # it exited: its last lines may still be on their way to the log
+            health.eventually(lambda: self._message.search(b'\n'.join(container.get_logs()).decode(errors='replace')),
+                              timeout=5, what='{} exited before printing {!r}'.format(container.get_wrapped_container().name,
+                                                                                     self._message.pattern))
+
+
 def load_catalogue(path=CATALOGUE):
     return {e['name']: e for e in yaml.safe_load(path.read_text())['exchanges']}
 
@@ -174,7 +188,7 @@ class Lab:
             container.with_network_aliases(alias)
         if kind == 'server':
             # Ready when it printed its start line (it prints it once listening), or when it stopped.
-            container.waiting_for(LogMessageWaitStrategy(re.compile('Starting server on|ServerPython: error'))
+            container.waiting_for(StartLine(re.compile('Starting server on|ServerPython: error'))
                                   .with_startup_timeout(int(health.WAIT)).with_poll_interval(health.POLL))
         container.start()
         terminal = Terminal(container.get_wrapped_container()) if options.get('tty') else None

@@ -41,7 +41,7 @@ def dockerfile_image():
     return DOCKERFILE_IMAGE
 
 
-@pytest.mark.timeout(300)  # a first build runs apt-get in the builder
+@pytest.mark.timeout(900)  # a first build runs apt-get in the builder
 @pytest.mark.parametrize('image, how', [('socket-lab/base', None), (DOCKERFILE_IMAGE, 'dockerfile')])
 def test_base_image_has_the_labs_tools(request, image, how):
     if how:

@@ -11,7 +11,7 @@ from socketlab.paths import ROOT
 from socketlab import engine
 from makeplay import Created, person_env
 
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('bench')]
+pytestmark = [pytest.mark.measure, pytest.mark.docker, pytest.mark.xdist_group('bench')]
 TINY = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1024,65536 --concurrency 1,3 --exchanges 6'
 FIGURES = ['rtt_p50_us', 'rtt_p99_us', 'conn_per_s', 'bulk_MBps']
 
@@ -30,7 +30,7 @@ def report(watched):
     results = ROOT / 'results' / '.test-{}-bench'.format(os.environ['SOCKET_LAB_RUN'])
     tracked = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
     done = subprocess.run(['make', 'bench', 'BENCH_ARGS=' + TINY, 'RESULTS=' + str(results.relative_to(ROOT))],
-                          cwd=ROOT, capture_output=True, text=True, timeout=110, env=person_env())
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=person_env())
     folder, = results.iterdir()
     yield done, folder, json.loads((folder / 'bench.json').read_text()), tracked
     shutil.rmtree(results)

@@ -17,6 +17,7 @@ from makeplay import (LESSON, answered_udp, impairments, lab_up, leftovers, make
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('interrupts')]
 PROJECT = project_name('-interrupts')
 RUN = os.environ.get('SOCKET_LAB_RUN', '')
+MEASURING = 300  # seconds a measurement may go without printing: far past what it needs alone (a few)
 SLOW_BENCH = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1,1024 --parts servers,recv-sizes'
 
 
@@ -44,10 +45,10 @@ def one_offs(labels):
     return labels.get(engine.PROJECT_LABEL) == PROJECT and labels.get(engine.ONEOFF_LABEL) == 'True'
 
 
-def interrupt(terminal, ready, stop, what):
+def interrupt(terminal, ready, stop, what, timeout=health.WAIT):
     """Waits for ready() (a real sign the target has started something), stops it, waits for its end."""
     try:
-        health.eventually(ready, what=what)
+        health.eventually(ready, timeout=timeout, what=what)
         stop(terminal)
         terminal.expect(pexpect.EOF)
     finally:
@@ -109,10 +110,12 @@ def test_make_nc_stopped_then_the_udp_exchange_works(lab, stop):
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
+@pytest.mark.measure  # it times a measurement (or a suite): alone, after the parallel phase
 @pytest.mark.parametrize('stop', SIGNALS)
 def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
     terminal = make(PROJECT, 'loss-table', env={'LOSSES': '30', 'RUNS': '3'})
-    status, _ = interrupt(terminal, lambda: terminal.expect_exact('|---|') == 0, stop, 'make loss-table never began')
+    status, _ = interrupt(terminal, lambda: terminal.expect_exact('|---|') == 0, stop, 'make loss-table never began',
+                          timeout=MEASURING)
     assert status != 0
     output, status = run(PROJECT, 'status')
     assert impairments(output) == ['server: no impairment', 'netcat: no impairment'], output
@@ -120,14 +123,16 @@ def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
+@pytest.mark.measure  # it times a measurement (or a suite): alone, after the parallel phase
 @pytest.mark.parametrize('stop', SIGNALS)
 def test_make_bench_stopped_keeps_what_it_measured_and_removes_its_servers(stop):
     results = ROOT / 'results' / '.test-{}-interrupted-bench-{}'.format(RUN, stop.__name__)
     terminal = pexpect.spawn('make', ['bench', 'RESULTS=' + str(results.relative_to(ROOT)), 'BENCH_ARGS=' + SLOW_BENCH],
-                             cwd=str(ROOT), env=person_env(), encoding='utf-8', timeout=health.WAIT)
+                             cwd=str(ROOT), env=person_env(), encoding='utf-8', timeout=MEASURING)
     try:
         # the echo servers' table is measured and written, the receive sizes (RECV_SIZE=1 first) under way
-        status, _ = interrupt(terminal, lambda: terminal.expect_exact('receive sizes') == 0, stop, 'make bench never measured')
+        status, _ = interrupt(terminal, lambda: terminal.expect_exact('receive sizes') == 0, stop, 'make bench never measured',
+                          timeout=MEASURING)
         assert status != 0
         assert 'what it measured so far is in' in terminal.before
         (folder,) = results.iterdir()
@@ -139,6 +144,7 @@ def test_make_bench_stopped_keeps_what_it_measured_and_removes_its_servers(stop)
         shutil.rmtree(results, ignore_errors=True)
 
 
+@pytest.mark.measure  # it times a measurement (or a suite): alone, after the parallel phase
 @pytest.mark.parametrize('stop', SIGNALS)
 def test_make_test_stopped_sweeps_its_own_run_and_nothing_else(lab, stop):
     def nested(labels):

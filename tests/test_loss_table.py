@@ -5,7 +5,7 @@ import pytest
 
 from makeplay import LESSON, impairments, project_name, run
 
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('loss-table'), pytest.mark.timeout(300)]  # a minute alone
+pytestmark = [pytest.mark.measure, pytest.mark.docker, pytest.mark.xdist_group('loss-table'), pytest.mark.timeout(600)]  # a minute alone
 PROJECT = project_name('-loss-table')
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from makeplay import LESSON, lab_up, project_name, run
 
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('random-loss'), pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.measure, pytest.mark.docker, pytest.mark.xdist_group('random-loss'), pytest.mark.timeout(600)]
 PROJECT = project_name('-random-loss')
 
 
