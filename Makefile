@@ -16,6 +16,8 @@ help:         $(VENV)/.lab         ## list the targets and variables
 	@$(LAB) help-line
 lab:          $(VENV)/.lab         ## build what is missing, start server and netcat, wait until they are up
 	@$(LAB) lab
+start:        $(VENV)/.lab         ## begin the client as the lesson does: client/ClientPython.py with its first line (the lab's kept beside it)
+	@$(LAB) start
 tcp:          $(VENV)/.lab         ## the lesson's TCP client against the echo server
 	@$(LAB) tcp
 udp:          $(VENV)/.lab         ## the UDP client against nc; type the reply in `make nc`
@@ -68,4 +70,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -e '.[bench]' && touch $@
 
-.PHONY: help lab tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange down clean images base loss-table soak bench speed test
+.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange down clean images base loss-table soak bench speed test

@@ -56,6 +56,12 @@ def base(_):
     return 0
 
 
+def start(_):
+    from . import learner
+    print('\n'.join(learner.start()))
+    return 0
+
+
 def tcp(_):
     from . import client
     return client.tcp(*_setup(None))

@@ -108,3 +108,27 @@ def _reads_environment(tree, variable):
             if ast.unparse(node.value) in ('os.environ', 'environ'):
                 return True
     return False
+
+
+# make start: the lesson's starting point. The lesson builds ClientPython.py from scratch, beginning with
+# its first line; the lab's reference client is kept beside it, under this name, to come back to.
+FIRST_LINES = 'import socket\n'
+KEPT = CLIENT_FILE.with_name('ClientPython.lab.py')
+
+
+def start():
+    """client/ClientPython.py as the lesson begins it, the lab's reference kept as KEPT; refused (one
+    line, nothing changed) where the learner's own work would be overwritten."""
+    from .settings import SettingError
+    if KEPT.exists():
+        raise SettingError('make start: {} is there already (the lab\'s client, kept by an earlier make start): nothing '
+                           'changed'.format(KEPT.relative_to(ROOT)))
+    if CLIENT_FILE.exists() and not client_file().lab_flags:
+        raise SettingError('make start: {} is your own file (not the lab\'s client): nothing changed; move it away to '
+                           'start again'.format(CLIENT_FILE.relative_to(ROOT)))
+    if CLIENT_FILE.exists():
+        CLIENT_FILE.rename(KEPT)
+    CLIENT_FILE.write_text(FIRST_LINES)
+    return ['{} now holds the lesson\'s first line ({}); build it up as the lesson does and run make tcp.'.format(
+                CLIENT_FILE.relative_to(ROOT), FIRST_LINES.strip()),
+            "The lab's client is kept in {0}: mv {0} {1} brings it back.".format(KEPT.relative_to(ROOT), CLIENT_FILE.relative_to(ROOT))]

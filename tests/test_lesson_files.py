@@ -194,3 +194,31 @@ def test_lesson_4s_stages_as_printed_serve_the_lessons_client(checkout, stage, c
     assert server[0] == "Starting server on 'localhost' port 12345"
     assert connected_from(server[1]) == ONE_MACHINE
     assert server[2:] == ["Received: b'Hello, world'", *counted]
+
+
+def test_make_start_begins_the_client_as_the_lesson_does_and_keeps_the_labs(checkout):
+    client = os.path.join(checkout.folder, 'client', 'ClientPython.py')
+    kept = os.path.join(checkout.folder, 'client', 'ClientPython.lab.py')
+    checkout.reference('client/ClientPython.py')
+    try:
+        output, status = checkout.run('start')
+        assert (output, status) == ([
+            "client/ClientPython.py now holds the lesson's first line (import socket); build it up as the lesson does "
+            "and run make tcp.",
+            "The lab's client is kept in client/ClientPython.lab.py: mv client/ClientPython.lab.py client/ClientPython.py "
+            "brings it back."], 0)
+        assert open(client).read() == 'import socket\n'
+        assert open(kept).read() == (ROOT / 'client' / 'ClientPython.py').read_text()
+        output, status = checkout.run('start')  # again: the kept file is never overwritten
+        assert status == 2 and output[0] == ("make start: client/ClientPython.lab.py is there already (the lab's client, "
+                                             "kept by an earlier make start): nothing changed")
+        os.remove(kept)
+        checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')  # a learner's own work is never moved
+        output, status = checkout.run('start')
+        assert status == 2 and output[0] == ("make start: client/ClientPython.py is your own file (not the lab's client): "
+                                             "nothing changed; move it away to start again")
+        assert open(client).read() == (LESSON / 'ClientPython-tcp.py').read_text() and not os.path.exists(kept)
+    finally:
+        if os.path.exists(kept):
+            os.remove(kept)
+        checkout.reference('client/ClientPython.py')
