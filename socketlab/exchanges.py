@@ -21,10 +21,12 @@ from testcontainers.core.network import Network  # noqa: E402
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: E402
 
 from . import engine, health, oneoff  # noqa: E402
-from .paths import CATALOGUE  # noqa: E402
+from .paths import CATALOGUE, LESSON_FILES  # noqa: E402
 from .topology import container_options, normalised_services  # noqa: E402
 
 PORT_PLACEHOLDER = '{ephemeral_port}'
+# The program a role's `file:` (one of tests/lesson/) stands in for, by kind.
+PROGRAMS = {'server': '/app/ServerPython.py', 'client': '/app/ClientPython.py', 'client-loop': '/app/ClientPython.py'}
 # kind -> (compose service, network alias)
 KINDS = {'server': ('server', 'server'), 'netcat': ('netcat', 'netcat'), 'nc-client': ('netcat', None),
          'client': ('client', None), 'client-loop': ('client', None)}
@@ -181,10 +183,19 @@ class Lab:
         if 'entrypoint' in spec:  # a test's own program in a role's image (tests/test_robustness.py)
             options['entrypoint'] = spec['entrypoint']
         env.update({k: str(v) for k, v in (spec.get('env') or {}).items()})
-        container = DockerContainer(service['image'], env=env, command=command, network=self.network,
+        if 'file' in spec:  # the lesson's program as printed, in place of the lab's
+            from docker.types import Mount
+            options['mounts'] = [*options.get('mounts', []),
+                                 Mount(PROGRAMS[kind], str(LESSON_FILES / spec['file']), type='bind', read_only=True)]
+        beside = self.roles[spec['beside']] if 'beside' in spec else None
+        if beside is not None:  # on that role's host (its network namespace), as a lesson's second terminal
+            options['network_mode'] = 'container:' + beside.docker.id
+            if kind == 'nc-client':
+                command = ['-N', '127.0.0.1', command[-1]]
+        container = DockerContainer(service['image'], env=env, command=command, network=None if beside else self.network,
                                     **{**options, 'labels': {**(service.get('labels') or {}), **self.labels}})
         container.tmpfs.update(tmpfs)
-        if alias:
+        if alias and beside is None:
             container.with_network_aliases(alias)
         if kind == 'server':
             # Ready when it printed its start line (it prints it once listening), or when it stopped.
@@ -194,7 +205,7 @@ class Lab:
         terminal = Terminal(container.get_wrapped_container()) if options.get('tty') else None
         role = self.roles[name] = Role(name, spec, container, terminal)
         role.docker.reload()
-        role.ip = engine.address(role.docker, self.network.name)
+        role.ip = '127.0.0.1' if beside else engine.address(role.docker, self.network.name)
         if kind == 'netcat':
             health.wait_healthy(role.docker)
         return role

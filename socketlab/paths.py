@@ -7,6 +7,8 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / 'compose.yaml'
 PUBLISH_FILE = ROOT / 'compose.publish.yaml'
 CATALOGUE = ROOT / 'tests' / 'exchanges.yaml'
+# The lessons' programs exactly as the lessons print them, at the steps a learner runs (the catalogue's `file:`).
+LESSON_FILES = ROOT / 'tests' / 'lesson'
 STATE = ROOT / '.lab'
 
 

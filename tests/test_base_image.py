@@ -1,6 +1,6 @@
 """The base image, built both ways base/build.sh knows: from Debian packages (socket-lab/base, as
 `make` built it on this machine with no registry) and from base/Dockerfile, pointed at a local image
-(socket-lab/base-dockerfile, kept so later runs are cached; `make clean` removes it)."""
+(under this run's own name, removed when the module is done: a passing run leaves no image of its own)."""
 import os
 import subprocess
 
@@ -11,7 +11,7 @@ from socketlab.paths import ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('base-image')]
 BUILD = ROOT / 'base' / 'build.sh'
-DOCKERFILE_IMAGE = 'socket-lab/base-dockerfile'
+DOCKERFILE_IMAGE = sweep.RUN_PROJECT_PREFIX + sweep.new_run() + '/base-dockerfile'
 # What every lab container may rely on: each command prints its version and exits 0.
 TOOLS = [
     'python3 -c "import sys; assert sys.version_info >= (3, 11), sys.version"',
@@ -36,9 +36,15 @@ def build(**env):
 def dockerfile_image():
     result = build(BASE_FROM='python', PYTHON_IMAGE='socket-lab/base', BASE_IMAGE=DOCKERFILE_IMAGE)
     assert (result.returncode, result.stderr) == (0, ''), result.stdout
-    assert result.stdout.splitlines() == ['Building {} from socket-lab/base (base/Dockerfile)'.format(DOCKERFILE_IMAGE),
-                                          'Built {}'.format(DOCKERFILE_IMAGE)]
-    return DOCKERFILE_IMAGE
+    try:
+        assert result.stdout.splitlines() == ['Building {} from socket-lab/base (base/Dockerfile)'.format(DOCKERFILE_IMAGE),
+                                              'Built {}'.format(DOCKERFILE_IMAGE)]
+        yield DOCKERFILE_IMAGE
+    finally:
+        try:
+            engine.client().images.remove(DOCKERFILE_IMAGE)
+        except engine.errors().ImageNotFound:
+            pass
 
 
 @pytest.mark.timeout(900)  # a first build runs apt-get in the builder

@@ -222,3 +222,14 @@ def test_make_start_begins_the_client_as_the_lesson_does_and_keeps_the_labs(chec
         if os.path.exists(kept):
             os.remove(kept)
         checkout.reference('client/ClientPython.py')
+
+
+def test_make_capture_of_the_lessons_client_shows_its_loopback_exchange_with_its_calls(checkout):
+    lab_with(checkout)
+    checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
+    output, status = checkout.run('capture')
+    assert status == 0 and output[:3] == [ON_THE_SERVERS_HOST, *HELLO], output
+    header = next(line for line in output if line.lstrip().startswith('time (ms)'))
+    assert re.fullmatch(r' *time \(ms\) +client 127\.0\.0\.1:[0-9]+ +server 127\.0\.0\.1:12345', header), header
+    named = [re.search(r'<- client: (.*?) at ', line).group(1) for line in output if '<- client: ' in line]
+    assert named == ['connect()', "sendall(b'Hello, world')", "recv() = b'Hello, world'", 'close()'], output
