@@ -5,16 +5,17 @@ own code fails. Each test puts the files it needs in place first."""
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 
 import pexpect
 import pytest
 
-from socketlab import engine
+from socketlab import engine, health
 from socketlab.lab import last_start_logs
 from socketlab.measure.speed import COPIED
 from socketlab.paths import ROOT
-from makeplay import UDP_REPLY, finish, lines, make, project_name, run, wait_received
+from makeplay import SILENCE, UDP_REPLY, finish, lines, make, person_env, project_name, run, wait_received
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('lesson-files')]
 
@@ -76,9 +77,22 @@ class Checkout:
     def make(self, *args):
         return make(self.project, *args, cwd=self.folder, env=self.env)
 
-    def server_lines(self):
-        """What the server printed since it last started (an edited server file restarts it)."""
-        return last_start_logs(engine.service_container(self.project, 'server')).splitlines()
+    def done(self, *args):
+        """A make command to its end, its standard output and error apart (a container's two streams
+        reach the lab on two pipes: their lines' order against each other is not kept)."""
+        return subprocess.run(['make', *args, 'LAB_PROJECT=' + self.project, 'COMPOSE=v2'], cwd=self.folder,
+                              env=person_env(**self.env), capture_output=True, text=True, timeout=SILENCE)
+
+    def server_lines(self, last, at_least=1):
+        """What the server printed since it last started (an edited server file restarts it), once it
+        is AT_LEAST lines ending in LAST: the Engine's log may lag behind what the client received."""
+        def printed():
+            found = last_start_logs(engine.service_container(self.project, 'server')).splitlines()
+            return found if found[-1:] == [last] and len(found) >= at_least else None
+        try:
+            return health.eventually(printed, what='the server never printed {!r}'.format(last))
+        except health.NotYet:
+            return last_start_logs(engine.service_container(self.project, 'server')).splitlines()
 
     def close(self):
         self.run('down')
@@ -106,9 +120,10 @@ def lab_with(checkout, server_file=None):
 def test_the_lessons_tcp_client_runs_on_the_servers_host(checkout):
     lab_with(checkout)
     checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
-    output, status = checkout.run('tcp')
-    assert (output, status) == ([ON_THE_SERVERS_HOST, *HELLO], 0)
-    assert [connected_from(line) or line for line in checkout.server_lines()[-2:]] == [ONE_MACHINE, "Received: b'Hello, world'"]
+    done = checkout.done('tcp')
+    assert (done.stdout.splitlines(), done.stderr.splitlines(), done.returncode) == (HELLO, [ON_THE_SERVERS_HOST], 0)
+    server = checkout.server_lines(HELLO[-1])
+    assert [connected_from(line) or line for line in server[-2:]] == [ONE_MACHINE, HELLO[-1]]
 
 
 def test_the_lessons_udp_client_gets_the_reply_typed_into_nc(checkout):
@@ -137,21 +152,24 @@ def test_make_tcp_runs_a_udp_file_as_what_it_is(checkout):
     """The file decides: its last line calls start_client_simple_udp(), so make tcp runs it against nc."""
     lab_with(checkout)
     checkout.put('ClientPython-udp.py', 'client/ClientPython.py')
-    output, status = checkout.run('tcp', 'TIMEOUT=2')
-    assert output[0] == ('Lab: client/ClientPython.py ends by calling start_client_simple_udp(): a UDP client, so it runs '
-                         'against nc, as make udp runs it.')
-    assert output[1:3] == [ON_NCS_HOST, 'Starting client...'] and status == 2
+    done = checkout.done('tcp', 'TIMEOUT=2')
+    assert done.stderr.splitlines()[:2] == [
+        'Lab: client/ClientPython.py ends by calling start_client_simple_udp(): a UDP client, so it runs against nc, as '
+        'make udp runs it.', ON_NCS_HOST]
+    assert (done.stdout, done.returncode) == ('Starting client...\n', 2)
 
 
 def test_a_lesson_client_left_waiting_is_stopped_with_what_it_waits_for(checkout):
     lab_with(checkout)
     checkout.put('ClientPython-udp.py', 'client/ClientPython.py')
-    output, status = checkout.run('udp', 'TIMEOUT=2')
-    assert output[:3] == [ON_NCS_HOST, 'Starting client...', (
+    done = checkout.done('udp', 'TIMEOUT=2')
+    assert (done.stdout, done.returncode) == ('Starting client...\n', 2)
+    said, stopped, make_error = done.stderr.splitlines()
+    assert (said, stopped) == (ON_NCS_HOST, (
         'Lab: stopped after 2 s: your client is waiting in recvfrom() (ClientPython.py line 28, in '
         'receive_data_simple_udp: data, address = sock.recvfrom(1024)): nothing has answered its datagram: type a '
-        'reply in `make nc`')]
-    assert status == 2 and output[3].startswith('make: *** ') and output[3].endswith('Error 124')
+        'reply in `make nc`'))
+    assert make_error.startswith('make: *** ') and make_error.endswith('Error 124')
 
 
 def test_a_lesson_client_that_raises_keeps_its_traceback_and_gets_one_line(checkout):
@@ -159,12 +177,13 @@ def test_a_lesson_client_that_raises_keeps_its_traceback_and_gets_one_line(check
     lab_with(checkout)
     checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
     checkout.edit('client/ClientPython.py', "sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')")
-    output, status = checkout.run('tcp')
-    assert output[:3] == [ON_THE_SERVERS_HOST, 'Starting client...', 'Traceback (most recent call last):']
-    assert '  File "/app/ClientPython.py", line 22, in <module>' in output
-    assert output[-3:-1] == ["TypeError: a bytes-like object is required, not 'str'",
+    done = checkout.done('tcp')
+    assert (done.stdout, done.returncode) == ('Starting client...\n', 2)
+    errors = done.stderr.splitlines()
+    assert errors[:3] == [ON_THE_SERVERS_HOST, 'Traceback (most recent call last):',
+                          '  File "/app/ClientPython.py", line 22, in <module>']
+    assert errors[-3:-1] == ["TypeError: a bytes-like object is required, not 'str'",
                              "Lab: sockets carry bytes: send b'Hello, world', not 'Hello, world' (the lesson's warning)"]
-    assert status == 2
 
 
 def test_lesson_2s_server_as_printed_is_served_on_its_own_host(checkout):
@@ -173,13 +192,13 @@ def test_lesson_2s_server_as_printed_is_served_on_its_own_host(checkout):
     output = lab_with(checkout, 'ServerPython-lesson2.py')
     assert output[0] == SERVER_ON_LOOPBACK
     checkout.reference('client/ClientPython.py')
-    output, status = checkout.run('tcp')
-    assert (output, status) == (["Lab: the server listens on its loopback only: the client runs on the server's host and "
-                                 "connects to localhost.", *HELLO], 0)
+    done = checkout.done('tcp')
+    assert (done.stdout.splitlines(), done.stderr.splitlines(), done.returncode) == (HELLO, [
+        "Lab: the server listens on its loopback only: the client runs on the server's host and connects to localhost."], 0)
     checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
-    output, status = checkout.run('tcp')
-    assert (output, status) == ([ON_THE_SERVERS_HOST, *HELLO], 0)
-    server = checkout.server_lines()
+    done = checkout.done('tcp')
+    assert (done.stdout.splitlines(), done.stderr.splitlines(), done.returncode) == (HELLO, [ON_THE_SERVERS_HOST], 0)
+    server = checkout.server_lines(HELLO[-1], at_least=5)
     assert server[0] == "Starting server on 'localhost' port 12345"
     assert [connected_from(line) or line for line in server[1:]] == [ONE_MACHINE, "Received: b'Hello, world'"] * 2
 
@@ -188,9 +207,9 @@ def test_lesson_2s_server_as_printed_is_served_on_its_own_host(checkout):
 def test_lesson_4s_stages_as_printed_serve_the_lessons_client(checkout, stage, counted):
     lab_with(checkout, 'ServerPython-{}.py'.format(stage))
     checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
-    output, status = checkout.run('tcp')
-    assert (output, status) == ([ON_THE_SERVERS_HOST, *HELLO], 0)
-    server = checkout.server_lines()
+    done = checkout.done('tcp')
+    assert (done.stdout.splitlines(), done.stderr.splitlines(), done.returncode) == (HELLO, [ON_THE_SERVERS_HOST], 0)
+    server = checkout.server_lines(([HELLO[-1]] + counted)[-1])
     assert server[0] == "Starting server on 'localhost' port 12345"
     assert connected_from(server[1]) == ONE_MACHINE
     assert server[2:] == ["Received: b'Hello, world'", *counted]
@@ -227,8 +246,9 @@ def test_make_start_begins_the_client_as_the_lesson_does_and_keeps_the_labs(chec
 def test_make_capture_of_the_lessons_client_shows_its_loopback_exchange_with_its_calls(checkout):
     lab_with(checkout)
     checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
-    output, status = checkout.run('capture')
-    assert status == 0 and output[:3] == [ON_THE_SERVERS_HOST, *HELLO], output
+    done = checkout.done('capture')
+    output = done.stdout.splitlines()
+    assert done.returncode == 0 and output[:2] == HELLO and done.stderr.splitlines() == [ON_THE_SERVERS_HOST], done
     header = next(line for line in output if line.lstrip().startswith('time (ms)'))
     assert re.fullmatch(r' *time \(ms\) +client 127\.0\.0\.1:[0-9]+ +server 127\.0\.0\.1:12345', header), header
     named = [re.search(r'<- client: (.*?) at ', line).group(1) for line in output if '<- client: ' in line]
