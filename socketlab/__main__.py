@@ -188,7 +188,7 @@ def test(args):
     workers = os.environ.get('TEST_WORKERS') or '4'
     checked.port('TEST_WORKERS', workers)
     extra = checked.arguments('PYTEST_ARGS', os.environ.get('PYTEST_ARGS', ''))
-    totals, statuses = [0, 0, 0], []
+    totals, statuses, stopped = [0, 0, 0], [], False
     try:
         with tempfile.TemporaryDirectory(prefix='socket-lab-test-') as folder:
             for number, (marks, phase_workers) in enumerate(PHASES):
@@ -197,9 +197,10 @@ def test(args):
                                                 '--junitxml', junit, *extra], env=env).returncode)
                 totals = [a + b for a, b in zip(totals, _counted(junit))]
     except KeyboardInterrupt:
+        stopped = True
         return 130
-    finally:
-        sweep.sweep(run)
+    finally:  # after a stop, what the signal also reached finishes first (sweep.sweep_when_stopped)
+        (sweep.sweep_when_stopped if stopped else sweep.sweep)(run)
     print('make test: {} passed, {} failed, {} skipped'.format(*totals))
     if all(status == 5 for status in statuses):
         return 5  # pytest's own "no tests ran"

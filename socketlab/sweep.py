@@ -32,8 +32,14 @@ def made_by(labels, run):
             or (labels.get(engine.PROJECT_LABEL, '') + '-').startswith(RUN_PROJECT_PREFIX + run + '-'))
 
 
+def image_prefix(run):
+    """The repository prefix of the images a run builds for itself (make speed's copy, the base image
+    built from base/Dockerfile in the suite): RUN_PROJECT_PREFIX + run + '-'."""
+    return RUN_PROJECT_PREFIX + run + '-'
+
+
 def sweep(run):
-    """Removes run's containers, then its networks; returns how many things it removed."""
+    """Removes run's containers, then its networks, then its own images; returns how many things it removed."""
     if not run:  # an empty id would match everything that has no run label: the whole engine
         raise ValueError('sweep: no run id')
     client = engine.client()
@@ -56,4 +62,52 @@ def sweep(run):
                 removed += 1
             except engine.errors().NotFound:
                 pass
+    for image in client.images.list():
+        for tag in image.tags:
+            if tag.startswith(image_prefix(run)):
+                try:
+                    client.images.remove(tag)  # by its tag: never another's image, never forced
+                    removed += 1
+                except engine.errors().NotFound:
+                    pass
+                except engine.errors().APIError as error:
+                    if error.status_code != 409:  # 409: a container of another run still uses it
+                        raise
     return removed
+
+
+def _group_others():
+    """The other processes of this process group that are not its ancestors (make, which waits for
+    it): what a signal to the whole group also reached, still finishing their own clean-up."""
+    def status(pid):
+        with open('/proc/{}/stat'.format(pid)) as f:
+            fields = f.read().rpartition(')')[2].split()
+        return int(fields[1]), int(fields[2])  # parent, group
+    ancestors, pid = set(), os.getpid()
+    try:
+        while pid > 1:
+            ancestors.add(pid)
+            pid = status(pid)[0]
+    except OSError:
+        pass
+    group, others = os.getpgrp(), []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and int(entry) not in ancestors:
+            try:
+                if status(entry)[1] == group:
+                    others.append(int(entry))
+            except OSError:
+                continue  # gone meanwhile
+    return others
+
+
+def sweep_when_stopped(run, bound=25.0):
+    """After a stop (Ctrl-C, or a signal to the whole process group): the processes the signal also
+    reached (tests, a nested make) end and clean up after themselves, while they may still be making
+    something; sweeps until they are gone (at most BOUND seconds), then once more."""
+    from .health import NotYet, eventually
+    try:
+        eventually(lambda: (sweep(run), not _group_others())[1], timeout=bound, what='the stopped run still has processes')
+    except (NotYet, OSError):
+        pass
+    return sweep(run)

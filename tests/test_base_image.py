@@ -11,7 +11,7 @@ from socketlab.paths import ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('base-image')]
 BUILD = ROOT / 'base' / 'build.sh'
-DOCKERFILE_IMAGE = sweep.RUN_PROJECT_PREFIX + sweep.new_run() + '/base-dockerfile'
+DOCKERFILE_IMAGE = sweep.image_prefix(sweep.new_run()) + 'base/dockerfile'
 # What every lab container may rely on: each command prints its version and exits 0.
 TOOLS = [
     'python3 -c "import sys; assert sys.version_info >= (3, 11), sys.version"',

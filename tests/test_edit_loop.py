@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from socketlab import engine, lab
+from socketlab import engine, lab, sweep
 from socketlab.measure.speed import Copy
 from socketlab.paths import ROOT
 from socketlab.settings import Settings, SettingError
@@ -102,9 +102,10 @@ def test_an_edited_client_with_two_sends_gets_a_ladder_naming_both(copy):
 def speed_things():
     """The containers and image tags of make speed's copies now on the engine."""
     client = engine.client()
+    prefixes = ('socket-lab-speed-', sweep.image_prefix(os.environ['SOCKET_LAB_RUN']) + 'speed-')
     return ({c.attrs['Names'][0][1:] for c in client.containers.list(all=True, sparse=True)
-             if c.attrs['Names'][0].startswith('/socket-lab-speed-')},
-            {t for i in client.images.list() for t in i.tags if t.startswith('socket-lab-speed-')})
+             if c.attrs['Names'][0][1:].startswith(prefixes)},
+            {t for i in client.images.list() for t in i.tags if t.startswith(prefixes)})
 
 
 @pytest.mark.measure  # it times make: alone, after the parallel phase

@@ -20,3 +20,40 @@ def test_made_by_a_run_and_the_runs_it_started_only():
     assert not sweep.made_by({engine.PROJECT_LABEL: sweep.RUN_PROJECT_PREFIX + 'ab123-wire'}, 'ab12')
     assert not sweep.made_by({engine.PROJECT_LABEL: 'socket-lab'}, 'ab12')
     assert not sweep.made_by({}, 'ab12')
+
+
+@pytest.mark.docker
+def test_a_sweep_removes_the_images_a_run_tagged_for_itself_and_no_other():
+    """Tags under the run's own prefix (make speed's copy, the base built from base/Dockerfile) go; the
+    image behind them, and a tag under another run's prefix, stay."""
+    import uuid
+    run, other = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    base = engine.client().images.get('socket-lab/base')
+    mine, theirs = sweep.image_prefix(run) + 'speed-x/base', sweep.image_prefix(other) + 'speed-x/base'
+    base.tag(mine)
+    base.tag(theirs)
+    try:
+        assert sweep.sweep(run) == 1
+        tags = {tag for image in engine.client().images.list() for tag in image.tags}
+        assert mine + ':latest' not in tags and theirs + ':latest' in tags and 'socket-lab/base:latest' in tags
+    finally:
+        for tag in (mine, theirs):
+            try:
+                engine.client().images.remove(tag)
+            except engine.errors().ImageNotFound:
+                pass
+
+
+def test_the_processes_a_group_signal_also_reached_are_found_and_ancestors_are_not():
+    """sweep_when_stopped waits for these: a child in this process group is one; this process's
+    ancestors (make, waiting for it) are not."""
+    import os
+    import subprocess
+    child = subprocess.Popen(['sleep', '30'])
+    try:
+        others = sweep._group_others()
+        assert child.pid in others and os.getpid() not in others and os.getppid() not in others
+    finally:
+        child.kill()
+        child.wait()
+    assert child.pid not in sweep._group_others()

@@ -55,8 +55,12 @@ class Copy:
             else:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 shutil.copy2(source, target)
-        run = uuid.uuid4().hex[:8]
-        self.project, self.images = 'socket-lab-speed-' + run, 'socket-lab-speed-' + run
+        # Inside a run (make test), a name of the run's own, so that the run's sweep removes whatever a
+        # stop at the wrong moment left of the copy: its containers, network and images.
+        from ..sweep import image_prefix
+        parent = os.environ.get('SOCKET_LAB_RUN')
+        name = (image_prefix(parent) if parent else 'socket-lab-') + 'speed-' + uuid.uuid4().hex[:8]
+        self.project, self.images = name, name
         self.env = {**os.environ, 'LAB_PROJECT': self.project, 'LAB_IMAGES': self.images, 'VENV': str(ROOT / '.venv'),
                     'SERVER_PORT': str(settings.server_port)}
         for name in ('PUBLISH', 'CAPTURE', 'ARGS', 'RESULTS', 'SERVER_IMPAIR', 'NETCAT_IMPAIR', 'MAKELEVEL', 'MAKEFLAGS', 'MFLAGS'):
