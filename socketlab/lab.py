@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 
-from . import engine, health, images, netcat, oneoff
+from . import engine, health, images, learner, netcat, oneoff
 from . import settings as checked
 from .paths import ROOT, state_dir, write_atomic
 from .wire import impair
@@ -174,6 +174,9 @@ def server(settings, compose, remove_orphans=False):
 def up(settings, compose):
     """make lab: images, then server and nc up and healthy, impairments applied; one line each."""
     images.ensure(settings)
+    if settings.stage != 'simple' and not learner.server_has_stages():
+        print("Lab: STAGE= picks a stage of the lab's own server; server/ServerPython.py is your own file and runs "
+              "what its start_server() calls.")
     server(settings, compose, remove_orphans=True)  # each brings its own container up, impairment applied
     _remember_stage(settings)
     netcat.fresh(settings, compose)

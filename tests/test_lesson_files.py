@@ -203,6 +203,16 @@ def test_lesson_2s_server_as_printed_is_served_on_its_own_host(checkout):
     assert [connected_from(line) or line for line in server[1:]] == [ONE_MACHINE, "Received: b'Hello, world'"] * 2
 
 
+def test_stage_with_a_server_file_of_ones_own_says_what_runs(checkout):
+    checkout.put('ServerPython-threads.py', 'server/ServerPython.py')
+    try:
+        output, status = checkout.run('lab', 'STAGE=lock')
+        assert status == 0 and output[0] == ("Lab: STAGE= picks a stage of the lab's own server; server/ServerPython.py "
+                                             "is your own file and runs what its start_server() calls."), output
+    finally:
+        checkout.run('lab', 'STAGE=simple')  # the stage a lab remembers, back to the lesson's
+
+
 @pytest.mark.parametrize('stage, counted', [('threads', []), ('lock', ['Total messages received: 1'])])
 def test_lesson_4s_stages_as_printed_serve_the_lessons_client(checkout, stage, counted):
     lab_with(checkout, 'ServerPython-{}.py'.format(stage))

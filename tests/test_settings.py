@@ -21,6 +21,7 @@ ENTRY_POINTS = {
     'LAB_IMAGES': ['socket-lab'], 'RESULTS': ['results', 'results/mine'], 'COMPOSE': ['auto', 'v2', 'v1'],
     'IDLE_TIMEOUT': ['300', '0.5', '86400'], 'SERVER_IMPAIR': ['loss=30', 'rate=1mbit on=server'],
     'NETCAT_IMPAIR': ['loss=100 direction=out'], 'STAGE': ['simple', 'threads', 'thread-pool'],
+    'TIMEOUT': ['1', '120', '3600'],
 }
 
 
@@ -42,6 +43,12 @@ def test_hostile_values_are_refused_in_one_line_naming_them(name, value):
     with pytest.raises(SettingError) as refused:
         Settings.from_environment({name: value})
     assert name in str(refused.value) and '\n' not in str(refused.value).replace(repr(value), '')
+
+
+@pytest.mark.parametrize('value', ['0', '3601', '1.5', '010', '-1'])
+def test_a_timeout_is_whole_seconds_from_1_to_an_hour(value):
+    with pytest.raises(SettingError, match="^bad TIMEOUT '{}': give a whole number of seconds from 1 to 3600$".format(value)):
+        Settings.from_environment({'TIMEOUT': value})
 
 
 @pytest.mark.parametrize('value, message', [
