@@ -41,7 +41,7 @@ def place(settings, program, asked_udp, to_nc, server_loopback=None):
         if to_nc:
             return Placement(True, asked_udp, args=(*(['--udp'] if asked_udp else []), '--host', 'netcat', *settings.args))
         if server_loopback:
-            return Placement(False, False, True, ('--host', 'localhost', *settings.args), said=(
+            return Placement(False, False, True, settings.args, {'SERVER_NAME': 'localhost'}, said=(
                 "Lab: the server listens on its loopback only: the client runs on the server's host and connects to localhost.",))
         return Placement(False, False, args=settings.args)
     said = []
@@ -121,17 +121,23 @@ def clients(settings, compose):
     totals = [line for line in server.logs(stderr=False).decode(errors='replace').splitlines() if line.startswith('Total')]
     if totals:  # the server counts on from its earlier clients (make lab STAGE=... again does not restart it)
         print("Before the loops, the server's last total: " + totals[-1])
+    # Where the loops run: as make tcp runs the client (on the server's host when either talks on loopback only)
+    placement = place(settings, learner.client_file(), False, False, lab.served_on_loopback(settings))
+    environment = placement.environment
+    for line in placement.said:
+        print(line, file=sys.stderr)
     if loops == 1:  # one terminal: its lines as they come, as the lesson shows them
-        status = oneoff.run(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT)[0]
+        status = oneoff.run(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT,
+                            environment=environment, beside=placement.beside)[0]
     else:
-        started = [oneoff.create(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT)
-                   for _ in range(loops)]
+        started = [oneoff.create(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT,
+                                 environment=environment, beside=placement.beside) for _ in range(loops)]
         try:
             addresses = []
             for container in started:
                 container.start()
                 container.reload()
-                addresses.append(engine.address(container))
+                addresses.append(engine.address(container) or "the server's host")
             status = max(container.wait()['StatusCode'] for container in started)
             for number, (container, address) in enumerate(zip(started, addresses), 1):
                 lines = container.logs(stderr=False).decode(errors='replace').splitlines()

@@ -203,6 +203,19 @@ def test_lesson_2s_server_as_printed_is_served_on_its_own_host(checkout):
     assert [connected_from(line) or line for line in server[1:]] == [ONE_MACHINE, "Received: b'Hello, world'"] * 2
 
 
+def test_the_next_lessons_loops_of_the_lessons_client_run_on_the_servers_host(checkout):
+    """make clients with lesson 4's lock stage and the lesson's client, as printed: two loops at once."""
+    lab_with(checkout, 'ServerPython-lock.py')
+    checkout.put('ClientPython-tcp.py', 'client/ClientPython.py')
+    done = checkout.done('clients', 'N=5', 'LOOPS=2')
+    assert done.returncode == 0 and done.stderr.splitlines() == [ON_THE_SERVERS_HOST], done
+    assert done.stdout.splitlines()[:2] == ['loop {} on the server\'s host: 5 clients, 5 printed "Received: b\'Hello, '
+                                            'world\'"'.format(number) for number in (1, 2)]
+    server = '\n'.join(checkout.server_lines('Total messages received: 10'))
+    # threads print at once (a print's pieces may splice into another's line): the text is counted
+    assert server.count("Received new connection from  ('127.0.0.1', ") == 10
+
+
 def test_stage_with_a_server_file_of_ones_own_says_what_runs(checkout):
     checkout.put('ServerPython-threads.py', 'server/ServerPython.py')
     try:
