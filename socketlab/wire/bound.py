@@ -13,7 +13,8 @@ import re
 import signal
 import sys
 
-# The socket call a waiting client is in -> what it waits for (PEER: server or nc, as the lab says it).
+# The socket call a waiting client is in -> what it waits for; against nc (SOCKET_LAB_PEER=nc) a person answers.
+TYPE_A_REPLY = 'nothing has answered: type a reply in `make nc`'
 WAITING = {
     'recvfrom': 'nothing has answered its datagram: type a reply in `make nc`',
     'recv': 'the server has not sent anything back (make logs shows what it printed)',
@@ -52,9 +53,11 @@ def _stopped(number, frame):
         called = re.findall(r'\.(\w+)\(', source)
         call = next((c for c in reversed(called) if c in WAITING), None)
         waiting = 'waiting in {}()'.format(call) if call else 'still running'
+        why = WAITING.get(call)
+        if call == 'recv' and os.environ.get('SOCKET_LAB_PEER') == 'nc':
+            why = TYPE_A_REPLY
         line = 'stopped after {} s: your client is {} ({} line {}, in {}: {}){}'.format(
-            os.environ['SOCKET_LAB_BOUND'], waiting, name, lineno, function, source,
-            ': ' + WAITING[call] if call else '')
+            os.environ['SOCKET_LAB_BOUND'], waiting, name, lineno, function, source, ': ' + why if why else '')
     sys.stdout.flush()
     sys.stderr.write(MARK + line + '\n')
     sys.stderr.flush()
