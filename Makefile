@@ -42,6 +42,8 @@ logs:         $(VENV)/.lab         ## the server's output so far, and what nc ha
 	@$(LAB) logs
 exchange:     $(VENV)/.test        ## replay one exchange of tests/exchanges.yaml on its own network (NAME=...)
 	@$(LAB) exchange
+check:        $(VENV)/.test        ## judge your programs by the lessons' exchanges (SUBMISSION=DIR ONLY= POINTS=): junit.xml, results.json
+	@$(LAB) check
 down:         $(VENV)/.lab         ## stop the lab: containers and network go, images stay
 	@$(LAB) down
 clean:        $(VENV)/.lab         ## make down, and remove the lab's images too
@@ -70,4 +72,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -e '.[bench]' && touch $@
 
-.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange down clean images base loss-table soak bench speed test
+.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange check down clean images base loss-table soak bench speed test

@@ -11,6 +11,8 @@ One concern per module:
     netcat      a fresh nc listener, and attaching a person to it
     client      the lesson's client (and nc as a client) against the lab
     exchanges   the catalogue of exchanges (tests/exchanges.yaml), played on a network of their own
+    learner     what the learner's own files do, read from their source (never run on the host)
+    check       make check: the catalogue's exchanges judge a learner's programs (junit, Gradescope)
     sweep       remove what one run made, and nothing else
     wire/       impairment, capture and the ladder diagram
     measure/    make bench, make speed, make loss-table

@@ -175,6 +175,11 @@ def _counted(junit):
     return passed, failed, skipped
 
 
+def check(_):
+    from . import check
+    return check.main(*_setup(None, own=False))
+
+
 def test(args):
     """make test: the suite in its two phases (PHASES), then a sweep of what this run made."""
     import tempfile

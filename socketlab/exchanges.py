@@ -119,7 +119,9 @@ class Terminal:
                 return True
             assert not self.closed, 'the terminal closed before showing {!r}; it shows {!r}'.format(text, self.text)
             self._read(health.POLL)
-        health.eventually(shown, what='{!r} did not show; the terminal shows {!r}'.format(text, self.text))
+            assert text in self.text, '{!r} did not show; the terminal shows {!r}'.format(text, self.text)
+            return True
+        health.eventually(shown, what='{!r} did not show'.format(text))
 
     def type(self, text):
         self.session.send(text)
@@ -221,6 +223,14 @@ class Lab:
         self.network.remove()
 
 
+class Differs(AssertionError):
+    """A role printed other lines by a step than the exchange says (what it printed and what it should have)."""
+
+    def __init__(self, key, actual, expected):
+        super().__init__('{} printed {!r} by now, not {!r}'.format(key, actual, expected))
+        self.key, self.actual, self.expected = key, actual, expected
+
+
 def play(exchange, lab):
     """Plays an exchange's steps on a lab; raises on a step that does not happen."""
     for step in exchange['steps']:
@@ -231,7 +241,10 @@ def play(exchange, lab):
             typing = step['type']
             terminal = lab.roles[typing['into']].terminal
             if typing.get('after'):
-                terminal.wait_for(typing['after'])
+                try:
+                    terminal.wait_for(typing['after'])
+                except health.NotYet as error:
+                    raise health.NotYet('{}: {}'.format(typing['into'], error)) from None
             terminal.type(typing['text'])
         elif 'exit' in step:
             role = lab.roles[step['exit']['of']]
@@ -246,7 +259,7 @@ def play(exchange, lab):
                 actual = output_lines(lab.roles[key].stdout())
                 rendered = render(expected, actual, lab.values())
                 if actual != rendered:
-                    raise AssertionError('{} printed {!r} by now, not {!r}'.format(key, actual, rendered))
+                    raise Differs(key, actual, rendered)
         elif 'signal' in step:
             lab.roles[step['signal']['to']].docker.kill(signal=step['signal']['name'])
         else:

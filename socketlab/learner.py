@@ -56,6 +56,33 @@ def server_has_stages(path=SERVER_FILE):
         return False
 
 
+# What a server's start_server() calls -> the lesson's stage (lesson 4 edits handle_new_connections_threads
+# in place for the counter, the lock and the condition: what that function uses tells them apart).
+SERVER_STAGES = {'handle_new_connections_simple': 'simple', 'handle_new_connections_select': 'select',
+                 'handle_new_connections_poll': 'poll', 'handle_new_connections_thread_pool': 'thread-pool',
+                 'handle_new_connections_threadpool': 'thread-pool'}
+
+
+def server_stage(path=SERVER_FILE):
+    """The stage of the lessons a server file is at, from what its start_server() calls (its last
+    call), or None where that cannot be read (no start_server, a syntax error)."""
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    start = functions.get('start_server')
+    called = [node.value.func.id for node in (start.body if start else []) if isinstance(node, ast.Expr)
+              and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)]
+    if not called:
+        return None
+    if called[-1] == 'handle_new_connections_threads':
+        used = {node.id for node in ast.walk(functions.get(called[-1], tree)) if isinstance(node, ast.Name)}
+        return ('condition' if 'condition' in used else 'lock' if 'messageCounterLock' in used
+                else 'counter' if 'messageCounter' in used else 'threads')
+    return SERVER_STAGES.get(called[-1])
+
+
 def _constants(tree):
     """Module-level NAME = 'text' assignments (the lesson's SERVER_NAME = 'localhost'); the last one wins."""
     found = {}

@@ -48,3 +48,15 @@ def test_the_labs_reference_programs_and_the_lessons_files_are_told_apart():
     assert learner.server_has_stages(ROOT / 'server' / 'ServerPython.py')
     assert not any(learner.client_file(path).lab_flags for path in LESSON_FILES.glob('ClientPython-*.py'))
     assert not any(learner.server_has_stages(path) for path in LESSON_FILES.glob('ServerPython-*.py'))
+
+
+@pytest.mark.parametrize('name, stage', [('ServerPython-lesson2.py', 'simple'), ('ServerPython-threads.py', 'threads'),
+                                         ('ServerPython-lock.py', 'lock')])
+def test_a_server_files_stage_is_what_its_start_server_calls(name, stage):
+    assert learner.server_stage(LESSON_FILES / name) == stage
+
+
+def test_a_server_file_without_start_server_has_no_stage(tmp_path):
+    path = tmp_path / 'ServerPython.py'
+    path.write_text('import socket\n')
+    assert learner.server_stage(path) is None

@@ -1,0 +1,266 @@
+"""make check: the lessons' exchanges judge a learner's own programs.
+
+Each stage of tests/checks.yaml is an exchange of the catalogue (tests/exchanges.yaml) played with the
+learner's file in place of the lesson's own, on a network of its own, every role as hardened as the
+lab's containers; the other roles are the lessons' programs. Only the stages the files are at are
+played (a client at the UDP step is judged as a UDP client; a server by what its start_server() calls).
+
+    make check [SUBMISSION=DIR] [ONLY=stage,stage] [POINTS=FILE]
+
+DIR holds a ClientPython.py and/or a ServerPython.py (default: client/ and server/ as saved). Prints a
+table (each stage: its points and the one line that says why it failed), writes junit.xml, Gradescope's
+results.json and summary.md under RESULTS/check-TIME-ID/, named on the last line. Exit 0 when every
+stage played passed.
+"""
+import json
+import os
+import re
+import time
+import uuid
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from . import learner
+from .paths import ROOT, write_atomic
+from .settings import SettingError, inside_project
+
+CHECKS = ROOT / 'tests' / 'checks.yaml'
+FILES = {'client': 'ClientPython.py', 'server': 'ServerPython.py'}
+CLIENT_KINDS = ('client', 'client-loop')
+
+
+@dataclass
+class Row:
+    """One stage's verdict."""
+    stage: str
+    points: int
+    passed: bool = False
+    played: bool = True
+    why: str = ''
+    seconds: float = 0.0
+
+    @property
+    def score(self):
+        return self.points if self.passed else 0
+
+
+def load_checks(path=CHECKS):
+    return yaml.safe_load(path.read_text())['checks']
+
+
+def submission(text):
+    """The learner's files: {'client': Path or None, 'server': Path or None}, from a folder (SUBMISSION)
+    or the project's own client/ and server/. Only regular files: a link could show a file of the host's."""
+    if text:
+        if any(ord(c) < 32 for c in text):
+            raise SettingError('bad SUBMISSION {!r}: no control characters'.format(text))
+        folder = Path(text).expanduser().resolve()
+        if not folder.is_dir():
+            raise SettingError('bad SUBMISSION {!r}: give a folder holding ClientPython.py and/or ServerPython.py'.format(text))
+        paths = {kind: folder / name for kind, name in FILES.items()}
+    else:
+        paths = {'client': learner.CLIENT_FILE, 'server': learner.SERVER_FILE}
+    found = {}
+    for kind, path in paths.items():
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise SettingError('bad SUBMISSION: {} is not a plain file (a link or a folder): nothing was run'.format(path))
+        found[kind] = path if path.is_file() else None
+    return found
+
+
+def points(text, checks):
+    """The stages' points: the project's, or an instructor's file's (POINTS, inside the project)."""
+    table = {check['stage']: int(check['points']) for check in checks}
+    if text:
+        path = inside_project('POINTS', text)
+        try:
+            given = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            raise SettingError('bad POINTS {!r}: {}'.format(text, error)) from None
+        if not isinstance(given, dict) or not set(given) <= set(table) or not all(
+                isinstance(v, int) and 0 <= v <= 1000 for v in given.values()):
+            raise SettingError('bad POINTS {!r}: give a YAML mapping of stages ({}) to points from 0 to 1000'.format(
+                text, ', '.join(table)))
+        table.update(given)
+    return table
+
+
+def only(text, checks):
+    names = [check['stage'] for check in checks]
+    if not text:
+        return names
+    asked = text.split(',')
+    unknown = [name for name in asked if name not in names]
+    if unknown:
+        raise SettingError('bad ONLY {!r}: give stages of tests/checks.yaml: {}'.format(text, ', '.join(names)))
+    return asked
+
+
+def applies(check, files):
+    """Whether the learner's files are at this stage's step: (True, '') or (False, why not)."""
+    path = files[check['judges']]
+    if path is None:
+        return False, 'no {} in the submission'.format(FILES[check['judges']])
+    when = check.get('when') or {}
+    if check['judges'] == 'client' and 'udp' in when:
+        facts = learner.client_file(path)
+        if facts.lab_flags:
+            return (not when['udp']), 'the lab\'s own client runs the TCP stages'
+        if facts.readable and facts.udp != when['udp']:
+            return False, 'the client is at its {} step'.format('UDP' if facts.udp else 'TCP')
+    if check['judges'] == 'server' and 'stage' in when:
+        stage = 'simple' if learner.server_has_stages(path) else learner.server_stage(path)
+        if stage is not None and stage != when['stage']:
+            return False, 'the server is at the {} stage'.format(stage)
+    return True, ''
+
+
+def judged(exchange, check, files):
+    """The exchange with the learner's file in place of the lesson's, for the roles of the kind judged."""
+    exchange = json.loads(json.dumps(exchange))  # a copy: the catalogue stays as it is
+    path = files[check['judges']]
+    facts = learner.client_file(path) if check['judges'] == 'client' else None
+    for name, role in exchange['roles'].items():
+        if 'file' not in role:
+            continue
+        if check['judges'] == 'server' and role['kind'] == 'server':
+            role['file'] = str(path)
+        if check['judges'] == 'client' and role['kind'] in CLIENT_KINDS:
+            role['file'] = str(path)
+            peer = exchange['roles'][role['beside']]['kind'] if 'beside' in role else 'server'
+            if not facts.on_loopback:  # it talks to the service's name: a host of its own on the network
+                role.pop('beside', None)
+                # a client on a host of its own sees nc at nc's own address, not 127.0.0.1
+                exchange['expect'] = {key: [line.replace("('127.0.0.1', 12345)", "('{netcat_ip}', 12345)")
+                                            for line in lines] if isinstance(lines, list) else lines
+                                      for key, lines in exchange['expect'].items()}
+            if facts.lab_flags:  # the lab's own client is told where its peer is
+                role['env'] = {**role.get('env', {}), 'SERVER_NAME': 'netcat' if peer == 'netcat' else 'server'}
+    return exchange
+
+
+def _differs(key, actual, expected):
+    """The one line a learner needs: where their program's output leaves the lesson's."""
+    role = key.split('_')[0]
+    if isinstance(expected, dict):
+        text, times = next((text, times) for text, times in expected.items() if actual.get(text) != times)
+        return '{} printed {!r} {} times where the lesson prints it {} times'.format(role, text, actual.get(text), times)
+    for index, line in enumerate(expected):
+        if index >= len(actual):
+            return '{} printed nothing more where the lesson prints: {}'.format(role, line)
+        if actual[index] != line:
+            return '{} printed: {}  where the lesson prints: {}'.format(role, actual[index], line)
+    return '{} printed more than the lesson: {}'.format(role, actual[len(expected)])
+
+
+def _why(error, lab):
+    """A failed step in one line, with the last line each program wrote to stderr (its traceback's end)."""
+    from .exchanges import Differs
+    if isinstance(error, Differs):
+        return _differs(error.key, error.actual, error.expected)
+    said = str(error).splitlines()[0] if str(error) else type(error).__name__
+    said = re.sub(r": stdout '.*", '', said)[:300]
+    ends = []
+    for name, role in lab.roles.items():
+        try:
+            errors = [line for line in role.stderr().splitlines() if line.strip()]
+        except Exception:  # noqa: BLE001 - a role removed meanwhile has no more to say
+            errors = []
+        if errors:
+            ends.append('{}: {}'.format(name, errors[-1][:200]))
+    return '; '.join([said, *ends])
+
+
+def play(exchange, compose, settings, run):
+    """(passed, why) for one judged exchange, on a network of its own."""
+    from . import exchanges, health
+    lab = exchanges.Lab(compose, settings, run)
+    try:
+        try:
+            exchanges.play(exchange, lab)
+        except (AssertionError, RuntimeError, TimeoutError, health.StoppedError) as error:
+            return False, _why(error, lab)
+        for key, (actual, expected) in exchanges.transcripts(exchange, lab).items():
+            if actual != expected:
+                return False, _differs(key, actual, expected)
+        return True, 'as the lesson shows'
+    finally:
+        lab.close()
+
+
+def junit(rows):
+    suite = ElementTree.Element('testsuite', name='socket-lab check', tests=str(len(rows)),
+                                failures=str(sum(r.played and not r.passed for r in rows)),
+                                skipped=str(sum(not r.played for r in rows)), time='{:.3f}'.format(sum(r.seconds for r in rows)))
+    for row in rows:
+        case = ElementTree.SubElement(suite, 'testcase', classname='socket-lab.check', name=row.stage,
+                                      time='{:.3f}'.format(row.seconds))
+        if not row.played:
+            ElementTree.SubElement(case, 'skipped', message=row.why)
+        elif not row.passed:
+            ElementTree.SubElement(case, 'failure', message=row.why).text = row.why
+    root = ElementTree.Element('testsuites')
+    root.append(suite)
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding='unicode', xml_declaration=True) + '\n'
+
+
+def gradescope(rows):
+    """Gradescope's results.json: the stages played, each with its score (stages the files are not at are left out)."""
+    tests = [{'name': row.stage, 'score': row.score, 'max_score': row.points, 'status': 'passed' if row.passed else 'failed',
+              'output': row.why, 'visibility': 'visible'} for row in rows if row.played]
+    result = {'score': sum(t['score'] for t in tests), 'tests': tests}
+    if not tests:
+        result['output'] = 'Nothing to judge: no ClientPython.py or ServerPython.py at a stage of the lessons.'
+    return json.dumps(result, indent=2) + '\n'
+
+
+def summary(rows):
+    lines = ['| stage | points | verdict |', '|---|---|---|']
+    for row in rows:
+        verdict = ('passed' if row.passed else 'failed: ' + row.why) if row.played else 'not played: ' + row.why
+        lines.append('| {} | {} | {} |'.format(row.stage, '{}/{}'.format(row.score, row.points) if row.played else '-',
+                                               verdict.replace('|', '\\|')))
+    played = [row for row in rows if row.played]
+    lines += ['', 'Score: {} of {}.'.format(sum(r.score for r in played), sum(r.points for r in played))]
+    return '\n'.join(lines) + '\n'
+
+
+def main(settings, compose, env=None):
+    from . import images, sweep
+    env = os.environ if env is None else env
+    checks = load_checks()
+    files = submission(env.get('SUBMISSION', ''))
+    table, asked = points(env.get('POINTS', ''), checks), only(env.get('ONLY', ''), checks)
+    from .exchanges import load_catalogue
+    catalogue = load_catalogue()
+    images.ensure(settings)
+    run = sweep.child_run('check')
+    rows = []
+    try:
+        for check in checks:
+            if check['stage'] not in asked:
+                continue
+            row = Row(check['stage'], table[check['stage']])
+            row.played, row.why = applies(check, files)
+            if row.played:
+                start = time.monotonic()
+                row.passed, row.why = play(judged(catalogue[check['exchange']], check, files), compose, settings, run)
+                row.seconds = time.monotonic() - start
+            rows.append(row)
+            shown = ('{}/{}'.format(row.score, row.points) if row.played else '-')
+            print('{:<28} {:>5}  {}'.format(row.stage, shown, ('passed' if row.passed else 'FAILED: ' + row.why)
+                                            if row.played else 'not played: ' + row.why), flush=True)
+    finally:
+        sweep.sweep(run)
+    folder = settings.results / 'check-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
+    write_atomic(folder / 'junit.xml', junit(rows))
+    write_atomic(folder / 'results.json', gradescope(rows))
+    write_atomic(folder / 'summary.md', summary(rows))
+    played = [row for row in rows if row.played]
+    print('Score: {} of {}. Results in {}: junit.xml, results.json (Gradescope), summary.md'.format(
+        sum(r.score for r in played), sum(r.points for r in played), folder.relative_to(ROOT)))
+    return 0 if played and all(row.passed for row in played) else 1

@@ -1,0 +1,127 @@
+"""make check: the lessons' exchanges judge a learner's programs. The lab's own programs and the
+lessons' as printed pass; the mistakes a learner makes fail, each with the line that says where, a
+junit failure and a lower Gradescope score. Host-side: the outputs' formats and the refused values."""
+import json
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+from socketlab import check
+from socketlab.paths import LESSON_FILES, ROOT
+from socketlab.settings import SettingError
+from makeplay import person_env
+
+CHECKS = check.load_checks()
+POINTS = {c['stage']: c['points'] for c in CHECKS}
+
+
+def submission(tmp_path, client=None, server=None, edit=None):
+    """A learner's folder: the lesson's files (tests/lesson/), one of them edited (EDIT: (old, new))."""
+    folder = tmp_path / 'learner'
+    folder.mkdir()
+    for name, source in (('ClientPython.py', client), ('ServerPython.py', server)):
+        if source:
+            text = (LESSON_FILES / source).read_text()
+            if edit and edit[0] in text:
+                text = text.replace(*edit)
+            (folder / name).write_text(text)
+    return folder
+
+
+def make_check(results, *args):
+    done = subprocess.run(['make', 'check', 'RESULTS=' + str(results.relative_to(ROOT)), *args], cwd=ROOT,
+                          env=person_env(), capture_output=True, text=True, timeout=600)
+    folder = ROOT / done.stdout.splitlines()[-1].split('Results in ')[1].split(':')[0] if 'Results in' in done.stdout else None
+    return done, folder
+
+
+@pytest.fixture
+def results():
+    folder = ROOT / 'results' / '.test-{}-check-{}'.format(os.environ.get('SOCKET_LAB_RUN', 'x'), os.getpid())
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def verdicts(folder):
+    """{stage: (status, score, max_score, output)} from results.json, and junit's failures by name."""
+    graded = json.loads((folder / 'results.json').read_text())
+    tests = {t['name']: (t['status'], t['score'], t['max_score'], t['output']) for t in graded['tests']}
+    suite = ElementTree.parse(folder / 'junit.xml').getroot().find('testsuite')
+    failures = {case.get('name'): case.find('failure').get('message') for case in suite.iter('testcase')
+                if case.find('failure') is not None}
+    return graded['score'], tests, failures
+
+
+@pytest.mark.docker
+@pytest.mark.xdist_group('check')
+def test_the_labs_own_programs_pass_every_stage_they_are_at(results):
+    done, folder = make_check(results)
+    assert done.returncode == 0, done.stdout + done.stderr
+    score, tests, failures = verdicts(folder)
+    played = ['client-tcp', 'client-tcp-against-nc', 'server-start-port', 'server-echo', 'server-one-client-at-a-time']
+    assert set(tests) == set(played) and not failures
+    assert score == sum(POINTS[stage] for stage in played)
+
+
+@pytest.mark.docker
+@pytest.mark.xdist_group('check')
+def test_the_lessons_programs_as_printed_pass(results, tmp_path):
+    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, 'ClientPython-tcp.py', 'ServerPython-lock.py')))
+    assert done.returncode == 0, done.stdout + done.stderr
+    score, tests, failures = verdicts(folder)
+    assert set(tests) == {'client-tcp', 'client-tcp-against-nc', 'server-start-port', 'server-lock'} and not failures
+
+
+@pytest.mark.docker
+@pytest.mark.xdist_group('check')
+@pytest.mark.parametrize('files, edit, stage, why', [
+    (('ClientPython-tcp.py', None), ("sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')"), 'client-tcp',
+     "client: TypeError: a bytes-like object is required, not 'str'"),
+    (('ClientPython-tcp.py', None), ("print('Received:', data)", "print('Received:', data.decode())"), 'client-tcp',
+     "client printed: Received: Hello, world  where the lesson prints: Received: b'Hello, world'"),
+    ((None, 'ServerPython-lesson2.py'), ('conn.sendall(data)', 'conn.sendall(data[:-1])'), 'server-echo',
+     "nc: 'Hello\\nHello\\n' did not show; the terminal shows 'Hello\\nHello'"),
+    ((None, 'ServerPython-lesson2.py'), ('print("Received new connection from ", addr)', 'print("Received new connection from", addr)'),
+     'server-echo', "server printed: Received new connection from ('127.0.0.1', "),
+], ids=['client-sends-a-str', 'client-prints-decoded-text', 'server-drops-the-last-byte', 'server-lost-a-space'])
+def test_a_learners_mistake_fails_its_stage_with_the_line_that_says_where(results, tmp_path, files, edit, stage, why):
+    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, *files, edit=edit)), 'ONLY=' + stage)
+    # the lab's exit 1, which make reports as its own 2
+    assert done.returncode == 2 and done.stderr.rstrip().endswith('Error 1'), done.stdout + done.stderr
+    score, tests, failures = verdicts(folder)
+    assert tests[stage][:3] == ('failed', 0, POINTS[stage]) and score == 0
+    assert why in failures[stage] and why in tests[stage][3], failures
+    assert why in done.stdout
+
+
+def test_outputs_follow_their_formats():
+    rows = [check.Row('client-tcp', 2, passed=True, why='as the lesson shows', seconds=1.5),
+            check.Row('server-echo', 2, passed=False, why="server printed: x  where the lesson prints: y"),
+            check.Row('server-lock', 2, played=False, why='the server is at the simple stage')]
+    graded = json.loads(check.gradescope(rows))
+    assert graded == {'score': 2, 'tests': [
+        {'name': 'client-tcp', 'score': 2, 'max_score': 2, 'status': 'passed', 'output': 'as the lesson shows', 'visibility': 'visible'},
+        {'name': 'server-echo', 'score': 0, 'max_score': 2, 'status': 'failed', 'output': "server printed: x  where the lesson prints: y",
+         'visibility': 'visible'}]}
+    suite = ElementTree.fromstring(check.junit(rows)).find('testsuite')
+    assert (suite.get('tests'), suite.get('failures'), suite.get('skipped')) == ('3', '1', '1')
+    cases = {case.get('name'): case for case in suite.iter('testcase')}
+    assert cases['server-echo'].find('failure').get('message') == "server printed: x  where the lesson prints: y"
+    assert cases['server-lock'].find('skipped') is not None and cases['client-tcp'].find('failure') is None
+    assert check.summary(rows).splitlines()[-1] == 'Score: 2 of 4.'
+    assert 'output' in json.loads(check.gradescope([]))  # an empty submission: 0, and a reason
+
+
+def test_bad_values_are_refused_before_anything_runs(tmp_path):
+    with pytest.raises(SettingError, match='^bad ONLY'):
+        check.only('client-tcp,nope', CHECKS)
+    with pytest.raises(SettingError, match='^bad SUBMISSION'):
+        check.submission(str(tmp_path / 'missing'))
+    (tmp_path / 'ClientPython.py').symlink_to('/etc/passwd')
+    with pytest.raises(SettingError, match='not a plain file'):
+        check.submission(str(tmp_path))
+    with pytest.raises(SettingError, match='^bad POINTS'):
+        check.points('../outside.yaml', CHECKS)
