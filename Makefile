@@ -52,6 +52,8 @@ images:       $(VENV)/.lab         ## build the lab's images (only what is missi
 	@$(LAB) images
 base:         $(VENV)/.lab         ## (re)build the base image, no registry needed
 	@$(LAB) base
+base-proof:   $(VENV)/.lab         ## build base/Dockerfile's path, check its tools, remove it: base/proven (the suite rebuilds it only when base/ changed)
+	@$(LAB) base-proof
 loss-table:   $(VENV)/.lab         ## measure what random loss and delay do here (UDP delivered, TCP completed and its time)
 	@$(LAB) loss-table
 soak:         $(VENV)/.lab         ## 1000 exchanges in a row, 200 connections at once: the server's memory, files, log
@@ -72,4 +74,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -e '.[bench]' && touch $@
 
-.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange check down clean images base loss-table soak bench speed test
+.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange check down clean images base base-proof loss-table soak bench speed test

@@ -56,6 +56,12 @@ def base(_):
     return 0
 
 
+def base_proof(_):
+    from . import images
+    print('\n'.join(images.prove_dockerfile(_setup(None, own=False)[0])))
+    return 0
+
+
 def start(_):
     from . import learner
     print('\n'.join(learner.start()))
