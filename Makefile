@@ -44,6 +44,8 @@ exchange:     $(VENV)/.test        ## replay one exchange of tests/exchanges.yam
 	@$(LAB) exchange
 check:        $(VENV)/.test        ## judge your programs by the lessons' exchanges (SUBMISSION=DIR ONLY= POINTS=): junit.xml, results.json
 	@$(LAB) check
+grade:        $(VENV)/.test        ## a class's folder (SUBMISSIONS=DIR, one folder per learner): grades.csv, grades.html
+	@$(LAB) grade
 down:         $(VENV)/.lab         ## stop the lab: containers and network go, images stay
 	@$(LAB) down
 clean:        $(VENV)/.lab         ## make down, and remove the lab's images too
@@ -74,4 +76,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -e '.[bench]' && touch $@
 
-.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange check down clean images base base-proof loss-table soak bench speed test
+.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange check grade down clean images base base-proof loss-table soak bench speed test

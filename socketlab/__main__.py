@@ -186,6 +186,11 @@ def check(_):
     return check.main(*_setup(None, own=False))
 
 
+def grade(_):
+    from . import grade
+    return grade.main(*_setup(None, own=False))
+
+
 def test(args):
     """make test: the suite in its two phases (PHASES), then a sweep of what this run made."""
     import tempfile
@@ -212,7 +217,7 @@ def test(args):
         return 130
     finally:  # after a stop, what the signal also reached finishes first (sweep.sweep_when_stopped)
         (sweep.sweep_when_stopped if stopped else sweep.sweep)(run)
-    print('make test: {} passed, {} failed, {} skipped'.format(*totals))
+    print('suite: {} passed, {} failed, {} skipped'.format(*totals))  # both phases, as one closing line
     if all(status == 5 for status in statuses):
         return 5  # pytest's own "no tests ran"
     return next((status for status in statuses if status not in (0, 5)), 0)

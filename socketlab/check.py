@@ -176,13 +176,13 @@ def _why(error, lab):
 
 def play(exchange, compose, settings, run):
     """(passed, why) for one judged exchange, on a network of its own."""
-    from . import exchanges, health
+    from . import engine, exchanges, health
     lab = exchanges.Lab(compose, settings, run)
     try:
         try:
             exchanges.play(exchange, lab)
-        except (AssertionError, RuntimeError, TimeoutError, health.StoppedError) as error:
-            return False, _why(error, lab)
+        except (AssertionError, RuntimeError, TimeoutError, health.StoppedError, engine.errors().DockerException) as error:
+            return False, _why(error, lab)  # a step the learner's program never let happen
         for key, (actual, expected) in exchanges.transcripts(exchange, lab).items():
             if actual != expected:
                 return False, _differs(key, actual, expected)
@@ -229,38 +229,56 @@ def summary(rows):
     return '\n'.join(lines) + '\n'
 
 
+def judge(settings, compose, files, checks, asked, table, catalogue, run, shown=print):
+    """The rows of one learner's files: every asked stage, played where the files are at it."""
+    rows = []
+    for check in checks:
+        if check['stage'] not in asked:
+            continue
+        row = Row(check['stage'], table[check['stage']])
+        row.played, row.why = applies(check, files)
+        if row.played:
+            start = time.monotonic()
+            row.passed, row.why = play(judged(catalogue[check['exchange']], check, files), compose, settings, run)
+            row.seconds = time.monotonic() - start
+        rows.append(row)
+        if shown:
+            shown('{:<28} {:>5}  {}'.format(row.stage, '{}/{}'.format(row.score, row.points) if row.played else '-',
+                                            ('passed' if row.passed else 'FAILED: ' + row.why) if row.played
+                                            else 'not played: ' + row.why))
+    return rows
+
+
+def write_results(folder, rows):
+    write_atomic(folder / 'junit.xml', junit(rows))
+    write_atomic(folder / 'results.json', gradescope(rows))
+    write_atomic(folder / 'summary.md', summary(rows))
+
+
+def score(rows):
+    """(points got, points there were) over the stages played."""
+    played = [row for row in rows if row.played]
+    return sum(r.score for r in played), sum(r.points for r in played)
+
+
 def main(settings, compose, env=None):
     from . import images, sweep
+    from .exchanges import load_catalogue
     env = os.environ if env is None else env
     checks = load_checks()
     files = submission(env.get('SUBMISSION', ''))
     table, asked = points(env.get('POINTS', ''), checks), only(env.get('ONLY', ''), checks)
-    from .exchanges import load_catalogue
-    catalogue = load_catalogue()
     images.ensure(settings)
     run = sweep.child_run('check')
-    rows = []
     try:
-        for check in checks:
-            if check['stage'] not in asked:
-                continue
-            row = Row(check['stage'], table[check['stage']])
-            row.played, row.why = applies(check, files)
-            if row.played:
-                start = time.monotonic()
-                row.passed, row.why = play(judged(catalogue[check['exchange']], check, files), compose, settings, run)
-                row.seconds = time.monotonic() - start
-            rows.append(row)
-            shown = ('{}/{}'.format(row.score, row.points) if row.played else '-')
-            print('{:<28} {:>5}  {}'.format(row.stage, shown, ('passed' if row.passed else 'FAILED: ' + row.why)
-                                            if row.played else 'not played: ' + row.why), flush=True)
+        rows = judge(settings, compose, files, checks, asked, table, load_catalogue(), run,
+                     shown=lambda line: print(line, flush=True))
     finally:
         sweep.sweep(run)
     folder = settings.results / 'check-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
-    write_atomic(folder / 'junit.xml', junit(rows))
-    write_atomic(folder / 'results.json', gradescope(rows))
-    write_atomic(folder / 'summary.md', summary(rows))
-    played = [row for row in rows if row.played]
+    write_results(folder, rows)
+    got, most = score(rows)
     print('Score: {} of {}. Results in {}: junit.xml, results.json (Gradescope), summary.md'.format(
-        sum(r.score for r in played), sum(r.points for r in played), folder.relative_to(ROOT)))
+        got, most, folder.relative_to(ROOT)))
+    played = [row for row in rows if row.played]
     return 0 if played and all(row.passed for row in played) else 1

@@ -50,6 +50,10 @@ class StartLine(LogMessageWaitStrategy):
     def wait_until_ready(self, container):
         try:
             return super().wait_until_ready(container)
+        except TimeoutError:  # still running, and never printed it: said in the lab's words
+            out, err = (part.decode(errors='replace').strip()[-200:] for part in container.get_logs())
+            raise AssertionError('the server never printed its start line within {:g} s (it printed: {!r}{})'.format(
+                self._startup_timeout, out, ', on stderr {!r}'.format(err) if err else '')) from None
         except RuntimeError:  # it exited: its last lines may still be on their way to the log
             health.eventually(lambda: self._message.search(b'\n'.join(container.get_logs()).decode(errors='replace')),
                               timeout=5, what='{} exited before printing {!r}'.format(container.get_wrapped_container().name,
@@ -84,6 +88,9 @@ def render(expected_lines, actual_lines, values):
     return rendered
 
 
+SHOWN = 1 << 20  # characters of a terminal kept: far past any lesson's exchange
+
+
 class Terminal:
     """What a person sees in a container's terminal (its attach stream) and what they type into it."""
 
@@ -97,7 +104,8 @@ class Terminal:
 
     def _read(self, timeout):
         try:
-            self._seen += self.session.read_nonblocking(65536, timeout=timeout)
+            # at most SHOWN characters are kept: a program that prints without end cannot fill this host's memory
+            self._seen = (self._seen + self.session.read_nonblocking(65536, timeout=timeout))[:SHOWN]
             return True
         except pexpect.TIMEOUT:
             return False
@@ -151,7 +159,12 @@ class Role:
         return '' if self.terminal is not None else self.docker.logs(stdout=False, stderr=True).decode('utf-8', 'replace')
 
     def wait_exit(self, timeout=health.WAIT):
-        return self.docker.wait(timeout=timeout)['StatusCode']
+        """Its exit status, once it exits; AssertionError if it is still running after TIMEOUT seconds."""
+        import requests
+        try:
+            return self.docker.wait(timeout=timeout)['StatusCode']
+        except requests.exceptions.ConnectionError:  # the Engine's wait, cut off by the SDK's timeout
+            raise AssertionError('{} did not exit within {:g} s'.format(self.name, timeout)) from None
 
 
 class Lab:
@@ -203,7 +216,12 @@ class Lab:
             # Ready when it printed its start line (it prints it once listening), or when it stopped.
             container.waiting_for(StartLine(re.compile('Starting server on|ServerPython: error'))
                                   .with_startup_timeout(int(health.WAIT)).with_poll_interval(health.POLL))
-        container.start()
+        try:
+            container.start()
+        except BaseException:  # created but never ready (its wait failed, a Ctrl-C): removed here, as it is no role
+            if container.get_wrapped_container() is not None:
+                oneoff.remove(container.get_wrapped_container())
+            raise
         terminal = Terminal(container.get_wrapped_container()) if options.get('tty') else None
         role = self.roles[name] = Role(name, spec, container, terminal)
         role.docker.reload()

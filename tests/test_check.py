@@ -125,3 +125,51 @@ def test_bad_values_are_refused_before_anything_runs(tmp_path):
         check.submission(str(tmp_path))
     with pytest.raises(SettingError, match='^bad POINTS'):
         check.points('../outside.yaml', CHECKS)
+
+
+HOSTILE = {
+    'alice': {'ClientPython.py': (LESSON_FILES / 'ClientPython-tcp.py').read_text(),
+              'ServerPython.py': (LESSON_FILES / 'ServerPython-lesson2.py').read_text()},
+    'bob': {'ClientPython.py': (LESSON_FILES / 'ClientPython-tcp.py').read_text().replace(
+        "sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')")},
+    'carol': {},
+    # a fork bomb for a server, an endless printer for a client, a client that looks around the machine
+    'dave': {'ServerPython.py': 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n'},
+    'eve': {'ClientPython.py': "while True:\n    print('x' * 1000)\n"},
+    'frank': {'ClientPython.py': "import os\nprint('docker.sock:', os.path.exists('/var/run/docker.sock'), "
+                                 "'root:', os.getuid() == 0, 'host files:', os.path.exists('/work'))\n"},
+    'bad name!': {'ClientPython.py': 'print(1)\n'},
+}
+
+
+@pytest.mark.docker
+@pytest.mark.xdist_group('check')
+def test_make_grade_grades_a_hostile_class_contained_and_leaves_nothing(tmp_path, results):
+    from socketlab import engine
+    for learner, files in HOSTILE.items():
+        (tmp_path / learner).mkdir()
+        for name, text in files.items():
+            (tmp_path / learner / name).write_text(text)
+    done = subprocess.run(['make', 'grade', 'SUBMISSIONS=' + str(tmp_path), 'ONLY=client-tcp,server-echo', 'AT_ONCE=3',
+                           'RESULTS=' + str(results.relative_to(ROOT))], cwd=ROOT, env=person_env(), capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder = ROOT / done.stdout.splitlines()[-1].split('Results in ')[1].split(':')[0]
+    with open(folder / 'grades.csv') as f:
+        grades = {row['learner']: row for row in __import__('csv').DictReader(f)}
+    assert set(grades) == set(HOSTILE)
+    assert (grades['alice']['client-tcp'], grades['alice']['server-echo'], grades['alice']['score']) == ('2', '2', '4')
+    assert (grades['bob']['client-tcp'], grades['bob']['score']) == ('0', '0')
+    assert grades['carol']['reason'] == 'no ClientPython.py or ServerPython.py in the folder'
+    assert grades['bad name!']['reason'].startswith('the folder name is not plain')
+    assert (grades['dave']['server-echo'], grades['eve']['client-tcp'], grades['frank']['client-tcp']) == ('0', '0', '0')
+    said = {name: json.loads((folder / name / 'results.json').read_text())['tests'][0]['output'] for name in ('dave', 'eve')}
+    assert said == {'dave': "the server never printed its start line within 30 s (it printed: '')",
+                    'eve': 'client did not exit within 30 s'}
+    frank = json.loads((folder / 'frank' / 'results.json').read_text())['tests'][0]['output']
+    assert 'docker.sock: False root: False host files: False' in frank, frank
+    assert '<th>alice</th>' in (folder / 'grades.html').read_text()
+    run = os.environ['SOCKET_LAB_RUN']
+    left = [c for c in engine.client().containers.list(all=True, sparse=True)
+            if (c.attrs.get('Labels') or {}).get(engine.RUN_LABEL, '').startswith(run + '-grade-')]
+    assert left == []
