@@ -56,7 +56,6 @@ def verdicts(folder):
 
 
 @pytest.mark.docker
-@pytest.mark.xdist_group('check')
 def test_the_labs_own_programs_pass_every_stage_they_are_at(results):
     done, folder = make_check(results)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -67,7 +66,6 @@ def test_the_labs_own_programs_pass_every_stage_they_are_at(results):
 
 
 @pytest.mark.docker
-@pytest.mark.xdist_group('check')
 def test_the_lessons_programs_as_printed_pass(results, tmp_path):
     done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, 'ClientPython-tcp.py', 'ServerPython-lock.py')))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -76,7 +74,6 @@ def test_the_lessons_programs_as_printed_pass(results, tmp_path):
 
 
 @pytest.mark.docker
-@pytest.mark.xdist_group('check')
 @pytest.mark.parametrize('files, edit, stage, why', [
     (('ClientPython-tcp.py', None), ("sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')"), 'client-tcp',
      "client: TypeError: a bytes-like object is required, not 'str'"),
@@ -143,7 +140,6 @@ HOSTILE = {
 
 
 @pytest.mark.docker
-@pytest.mark.xdist_group('check')
 def test_make_grade_grades_a_hostile_class_contained_and_leaves_nothing(tmp_path, results):
     from socketlab import engine
     for learner, files in HOSTILE.items():
