@@ -169,3 +169,33 @@ def test_make_grade_grades_a_hostile_class_contained_and_leaves_nothing(tmp_path
     left = [c for c in engine.client().containers.list(all=True, sparse=True)
             if (c.attrs.get('Labels') or {}).get(engine.RUN_LABEL, '').startswith(run + '-grade-')]
     assert left == []
+
+
+CLASSROOM = ROOT / 'docs' / 'classroom.yml'
+
+
+def classroom_steps():
+    import yaml
+    steps = yaml.safe_load(CLASSROOM.read_text())['jobs']['run-autograding-tests']['steps']
+    return [s for s in steps if s.get('uses', '').startswith('classroom-resources/autograding-command-grader')], steps[-1]
+
+
+def test_the_classroom_workflow_names_stages_that_exist_with_their_points():
+    graders, reporter = classroom_steps()
+    assert graders and reporter['uses'].startswith('classroom-resources/autograding-grading-reporter@')
+    for step in graders:
+        stage = step['id']
+        assert step['with']['command'] == 'make check ONLY=' + stage and step['with']['test-name'] == stage
+        assert step['with']['max-score'] == POINTS[stage]
+    assert reporter['with']['runners'].split(',') == [step['id'] for step in graders]
+    assert reporter['env'] == {step['id'].upper() + '_RESULTS': '${{steps.%s.outputs.result}}' % step['id'] for step in graders}
+
+
+@pytest.mark.docker
+def test_the_classroom_workflows_commands_pass_here_on_the_labs_own_programs(results):
+    graders, _ = classroom_steps()
+    for step in graders:  # as the runner runs them (their results in this test's own folder)
+        done = subprocess.run(step['with']['command'].split(), cwd=ROOT, capture_output=True, text=True,
+                              env=person_env(RESULTS=str(results.relative_to(ROOT))),
+                              timeout=step['with']['timeout'] * 60)
+        assert done.returncode == 0, done.stdout + done.stderr
