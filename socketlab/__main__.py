@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 from . import settings as checked
+from .errors import LabError
 from .settings import SettingError
 
 
@@ -262,13 +263,12 @@ def main(argv):
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, _stopped)
     from . import engine, health
-    from .compose import ComposeMissing
     docker_error = engine.errors().DockerException
     try:
         return TARGETS[args.target](args) or 0
-    except (SettingError, ComposeMissing) as error:
+    except LabError as error:  # the one way to fail (socketlab.errors): its lines, its exit code
         print(error, file=sys.stderr)
-        return 2
+        return error.code
     except (engine.EngineMissing, health.NotYet, RuntimeError) as error:
         print(error, file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .paths import COMPOSE_FILE, PUBLISH_FILE, ROOT
-from .settings import SettingError
+from .errors import SettingError
 
 # Where the docker CLI looks for its plugins (docker's own list), so that finding the plugin costs no process.
 PLUGIN_DIRS = [

@@ -1,7 +1,6 @@
 """The Docker Engine, through the docker SDK: the lab's containers (found by compose's own labels),
 its images, and the labels that say which run made something."""
 import functools
-import sys
 
 PROJECT_LABEL = 'com.docker.compose.project'
 SERVICE_LABEL = 'com.docker.compose.service'
@@ -73,6 +72,6 @@ def image_exists(name):
 
 
 def fail(message):
-    """One line on stderr and exit 1: how every operation reports what stopped it."""
-    print(message, file=sys.stderr)
-    raise SystemExit(1)
+    """Stops the operation with MESSAGE (said by __main__, exit 1): how every operation reports what stopped it."""
+    from .errors import LabError
+    raise LabError(message)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import check
 from .paths import ROOT, write_atomic
-from .settings import SettingError
+from .errors import SettingError
 
 LEARNER = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')  # a learner's folder name, as it may become a path
 

@@ -5,7 +5,6 @@ its Dockerfile or the base changed (a label on the image says which it was built
 import hashlib
 import os
 import subprocess
-import sys
 
 from . import engine
 from .paths import ROOT
@@ -45,7 +44,7 @@ def base(settings, force=False):
     env = {**os.environ, 'BASE_FROM': settings.base_from, 'PYTHON_IMAGE': settings.python_image, 'BASE_IMAGE': name,
            'BASE_RECIPE': recipe, 'DOCKER_BUILDKIT': '0'}
     if subprocess.run(['bash', str(ROOT / 'base' / 'build.sh')], env=env).returncode:
-        raise SystemExit(1)
+        engine.fail('building {} failed: base/build.sh said why, above'.format(name))
 
 
 def has_the_tools(image, labels=None):
@@ -103,10 +102,8 @@ def program(settings, name):
         engine.client().images.build(path=str(ROOT / name), tag=tag, rm=True, forcerm=True,
                                      buildargs={'BASE': settings.image('base')}, labels={BUILT_FROM: recipe})
     except engine.errors().BuildError as error:
-        print('building {} failed:'.format(tag), file=sys.stderr)
-        for line in error.build_log:
-            print(line.get('stream', line.get('error', '')), end='', file=sys.stderr)
-        raise SystemExit(1)
+        engine.fail('building {} failed:\n{}'.format(tag, ''.join(line.get('stream', line.get('error', ''))
+                                                               for line in error.build_log).rstrip()))
     if old is not None:
         try:
             engine.client().images.remove(old.id)

@@ -10,6 +10,7 @@ lesson's two terminals on one machine, and the lab says so in one line.
 import ast
 from dataclasses import dataclass
 
+from .errors import SettingError
 from .paths import ROOT
 
 CLIENT_FILE = ROOT / 'client' / 'ClientPython.py'
@@ -146,7 +147,6 @@ KEPT = CLIENT_FILE.with_name('ClientPython.lab.py')
 def start():
     """client/ClientPython.py as the lesson begins it, the lab's reference kept as KEPT; refused (one
     line, nothing changed) where the learner's own work would be overwritten."""
-    from .settings import SettingError
     if KEPT.exists():
         raise SettingError('make start: {} is there already (the lab\'s client, kept by an earlier make start): nothing '
                            'changed'.format(KEPT.relative_to(ROOT)))

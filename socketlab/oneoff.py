@@ -12,7 +12,7 @@ import sys
 import uuid
 
 from . import engine, health, topology
-from .settings import SettingError
+from .errors import SettingError
 from .wire.outlive import TRACE_MARK as _MARK
 
 TRACE_MARK = _MARK.encode()

@@ -14,8 +14,7 @@ from pathlib import Path
 from .paths import ROOT
 
 
-class SettingError(ValueError):
-    """A value the lab refuses; str() is the one line to show."""
+from .errors import SettingError  # noqa: E402,F401 - a value the lab refuses (socketlab.errors: the one way to fail)
 
 
 def port(name, text):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .. import engine, oneoff
 from ..paths import state_dir, write_atomic
-from ..settings import SettingError
+from ..errors import SettingError
 from . import nfqueue
 
 SERVICES = ('server', 'netcat')
