@@ -158,7 +158,7 @@ def _differs(key, actual, expected):
 
 def _why(error, lab):
     """A failed step in one line, with the last line each program wrote to stderr (its traceback's end)."""
-    from .exchanges import Differs
+    from .catalogue import Differs
     if isinstance(error, Differs):
         return _differs(error.key, error.actual, error.expected)
     said = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -176,14 +176,14 @@ def _why(error, lab):
 
 def play(exchange, compose, settings, run):
     """(passed, why) for one judged exchange, on a network of its own."""
-    from . import engine, exchanges, health
+    from . import catalogue, engine, exchanges, health
     lab = exchanges.Lab(compose, settings, run)
     try:
         try:
-            exchanges.play(exchange, lab)
+            catalogue.play(exchange, lab)
         except (AssertionError, RuntimeError, TimeoutError, health.StoppedError, engine.errors().DockerException) as error:
             return False, _why(error, lab)  # a step the learner's program never let happen
-        for key, (actual, expected) in exchanges.transcripts(exchange, lab).items():
+        for key, (actual, expected) in catalogue.transcripts(exchange, lab).items():
             if actual != expected:
                 return False, _differs(key, actual, expected)
         return True, 'as the lesson shows'
@@ -263,7 +263,7 @@ def score(rows):
 
 def main(settings, compose, env=None):
     from . import images, sweep
-    from .exchanges import load_catalogue
+    from .catalogue import load_catalogue
     env = os.environ if env is None else env
     checks = load_checks()
     files = submission(env.get('SUBMISSION', ''))

@@ -1,5 +1,6 @@
-"""The lessons' exchanges as data (tests/exchanges.yaml), played on a bridge network of their own:
-the test suite runs each as a test, `make exchange NAME=...` replays one for a person.
+"""The catalogue's container backend (socketlab.catalogue says what a backend gives): each exchange
+of tests/exchanges.yaml played on a bridge network of its own; the test suite runs each as a test,
+`make exchange NAME=...` replays one for a person.
 
 Each role is a container of a compose service, as compose itself describes it (`compose config`,
 its normalised model: image, user, read-only root, capabilities, limits, mounts, healthcheck), started
@@ -15,16 +16,15 @@ import sys
 os.environ.setdefault('TESTCONTAINERS_RYUK_DISABLED', 'true')
 
 import pexpect.fdpexpect  # noqa: E402
-import yaml  # noqa: E402
 from testcontainers.core.container import DockerContainer  # noqa: E402
 from testcontainers.core.network import Network  # noqa: E402
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: E402
 
 from . import engine, health, oneoff  # noqa: E402
-from .paths import CATALOGUE, LESSON_FILES  # noqa: E402
+from .catalogue import load_catalogue, play, reports, transcripts  # noqa: E402
+from .paths import LESSON_FILES  # noqa: E402
 from .topology import container_options, normalised_services  # noqa: E402
 
-PORT_PLACEHOLDER = '{ephemeral_port}'
 # The program a role's `file:` (one of tests/lesson/) stands in for, by kind.
 PROGRAMS = {'server': '/app/ServerPython.py', 'client': '/app/ClientPython.py', 'client-loop': '/app/ClientPython.py'}
 # kind -> (compose service, network alias)
@@ -32,16 +32,6 @@ KINDS = {'server': ('server', 'server'), 'netcat': ('netcat', 'netcat'), 'nc-cli
          'client': ('client', None), 'client-loop': ('client', None)}
 # A client-loop role: the next lesson's `for i in {1..100}; do python3 ClientPython.py; done` (socketlab.client).
 from .client import LOOP_ENTRYPOINT  # noqa: E402
-# What an expectation's key may end in, after the role's name: which stream, and which part of it.
-#   ROLE: [lines]          all of its standard output, line by line
-#   ROLE_stderr: [lines]   all of its standard error
-#   ..._first / ..._last: [lines]   its first / last lines only
-#   ..._count: {text: n}   how many times each of these texts was printed (threads' lines may be
-#                          spliced into each other, as the lesson warns: the text is counted, not lines)
-#   ROLE_varies: pattern   reported (the last line matching it), never asserted: what the lesson says varies
-PARTS = ('_first', '_last', '_count', '_varies')
-
-
 class StartLine(LogMessageWaitStrategy):
     """testcontainers' wait for a log line, where a program that prints it and exits at once (a server
     refusing its port) is ready too: the Engine may report the exit before its log has the line, so
@@ -58,34 +48,6 @@ class StartLine(LogMessageWaitStrategy):
             health.eventually(lambda: self._message.search(b'\n'.join(container.get_logs()).decode(errors='replace')),
                               timeout=5, what='{} exited before printing {!r}'.format(container.get_wrapped_container().name,
                                                                                      self._message.pattern))
-
-
-def load_catalogue(path=CATALOGUE):
-    return {e['name']: e for e in yaml.safe_load(path.read_text())['exchanges']}
-
-
-def output_lines(text):
-    """Output as lines; a terminal's \\r\\n counts as \\n."""
-    text = text.replace('\r\n', '\n')
-    return text.split('\n')[:-1] if text.endswith('\n') else ([text] if text else [])
-
-
-def line_pattern(expected, values):
-    parts = expected.split(PORT_PLACEHOLDER)
-    return re.compile(r'(\d{1,5})'.join(re.escape(part.format(**values)) for part in parts))
-
-
-def render(expected_lines, actual_lines, values):
-    """The expected lines with placeholders filled. A line that matches its actual line (the ephemeral
-    port being any number) is given as that actual line, so a failing diff shows only what differs."""
-    rendered = []
-    for i, expected in enumerate(expected_lines):
-        actual = actual_lines[i] if i < len(actual_lines) else None
-        if actual is not None and line_pattern(expected, values).fullmatch(actual):
-            rendered.append(actual)
-        else:
-            rendered.append(expected.replace(PORT_PLACEHOLDER, '<port>').format(**values))
-    return rendered
 
 
 SHOWN = 1 << 20  # characters of a terminal kept: far past any lesson's exchange
@@ -157,6 +119,9 @@ class Role:
 
     def stderr(self):
         return '' if self.terminal is not None else self.docker.logs(stdout=False, stderr=True).decode('utf-8', 'replace')
+
+    def signal(self, name):
+        self.docker.kill(signal=name)
 
     def wait_exit(self, timeout=health.WAIT):
         """Its exit status, once it exits; AssertionError if it is still running after TIMEOUT seconds."""
@@ -233,109 +198,18 @@ class Lab:
     def values(self):
         return {name + '_ip': role.ip for name, role in self.roles.items()}
 
+    def queued(self, at, source, bytes):
+        """Whether AT's kernel holds BYTES bytes from SOURCE's address, received and not yet read by the
+        program (ss's Recv-Q): the connection made, the data sent, and the program has not taken it."""
+        ss = self.roles[at].docker.exec_run(['ss', '-Htn', 'state', 'established']).output.decode()
+        return any(line.split()[0] == str(bytes) and line.split()[3].startswith(source.ip + ':') for line in ss.splitlines())
+
     def close(self):
         for role in self.roles.values():
             if role.terminal:
                 role.terminal.close()
             oneoff.remove(role.docker)
         self.network.remove()
-
-
-class Differs(AssertionError):
-    """A role printed other lines by a step than the exchange says (what it printed and what it should have)."""
-
-    def __init__(self, key, actual, expected):
-        super().__init__('{} printed {!r} by now, not {!r}'.format(key, actual, expected))
-        self.key, self.actual, self.expected = key, actual, expected
-
-
-def play(exchange, lab):
-    """Plays an exchange's steps on a lab; raises on a step that does not happen."""
-    for step in exchange['steps']:
-        if 'start' in step:
-            name = step['start']
-            lab.start(name, exchange['roles'][name])
-        elif 'type' in step:
-            typing = step['type']
-            terminal = lab.roles[typing['into']].terminal
-            if typing.get('after'):
-                try:
-                    terminal.wait_for(typing['after'])
-                except health.NotYet as error:
-                    raise health.NotYet('{}: {}'.format(typing['into'], error)) from None
-            terminal.type(typing['text'])
-        elif 'exit' in step:
-            role = lab.roles[step['exit']['of']]
-            code = role.wait_exit(step['exit'].get('within', health.WAIT))
-            if code != step['exit']['code']:
-                raise AssertionError('{} exited with {}, not {}: stdout {!r}, stderr {!r}'.format(
-                    role.name, code, step['exit']['code'], role.stdout(), role.stderr()))
-        elif 'queued' in step:
-            _wait_queued(lab, **step['queued'])
-        elif 'now' in step:  # what roles have printed so far, exactly (e.g. nothing more yet)
-            for key, expected in step['now'].items():
-                actual = output_lines(lab.roles[key].stdout())
-                rendered = render(expected, actual, lab.values())
-                if actual != rendered:
-                    raise Differs(key, actual, rendered)
-        elif 'signal' in step:
-            lab.roles[step['signal']['to']].docker.kill(signal=step['signal']['name'])
-        else:
-            raise ValueError('unknown step {!r}'.format(step))
-
-
-def _wait_queued(lab, at, bytes, **peer):
-    """Until AT's kernel holds BYTES bytes from the role FROM, received and not yet read by the program
-    (ss's Recv-Q): the connection is made and its data sent, and the program has not taken it."""
-    source = lab.roles[peer['from']]
-
-    def queued():
-        ss = lab.roles[at].docker.exec_run(['ss', '-Htn', 'state', 'established']).output.decode()
-        return any(line.split()[0] == str(bytes) and line.split()[3].startswith(source.ip + ':') for line in ss.splitlines())
-    health.eventually(queued, what='{} never held {} bytes from {}'.format(at, bytes, peer['from']))
-
-
-def _part(key, lines, expected, values):
-    """(actual, expected) for one expectation key: the part of the lines it speaks of."""
-    if key.endswith('_count'):
-        text = '\n'.join(lines)
-        return {line: text.count(line) for line in expected}, expected
-    if key.endswith('_first'):
-        lines = lines[:len(expected)]
-    elif key.endswith('_last'):
-        lines = lines[-len(expected):]
-    return lines, render(expected, lines, values)
-
-
-def transcripts(exchange, lab, settle=5.0):
-    """Each expected stream as (actual, expected rendered); a _varies key is left to reports().
-    Output still on its way (docker's log copier, the attach stream) is waited for, at most `settle` s."""
-    values = lab.values()
-
-    def read():
-        result = {}
-        for key, expected in exchange['expect'].items():
-            if key.endswith('_varies'):
-                continue
-            stream = next((key[:-len(part)] for part in PARTS if key.endswith(part)), key)
-            role = lab.roles[stream.removesuffix('_stderr')]
-            lines = output_lines(role.stderr() if stream.endswith('_stderr') else role.stdout())
-            result[key] = _part(key, lines, expected, values)
-        return result
-    try:
-        return health.eventually(lambda: (lambda r: r if all(a == e for a, e in r.values()) else None)(read()), settle)
-    except health.NotYet:
-        return read()
-
-
-def reports(exchange, lab):
-    """What the lesson says varies, as it came this time: {key: the last line matching its pattern}."""
-    found = {}
-    for key, pattern in exchange['expect'].items():
-        if key.endswith('_varies'):
-            lines = [line for line in output_lines(lab.roles[key[:-len('_varies')]].stdout()) if re.fullmatch(pattern, line)]
-            found[key] = lines[-1] if lines else None
-    return found
 
 
 def replay(compose, settings, name, run):

@@ -101,7 +101,7 @@ def html_table(stages, graded):
 
 def main(settings, compose, env=None):
     from . import images, sweep
-    from .exchanges import load_catalogue
+    from .catalogue import load_catalogue
     env = os.environ if env is None else env
     folder = class_folder(env.get('SUBMISSIONS', ''))
     checks = check.load_checks()

@@ -4,10 +4,10 @@ import os
 
 import pexpect
 
-from socketlab import engine, exchanges, health, netcat, sweep
+from socketlab import catalogue, engine, health, netcat, sweep
 from socketlab.paths import ROOT
 
-CATALOGUE = exchanges.load_catalogue()
+CATALOGUE = catalogue.load_catalogue()
 LESSON = CATALOGUE['tcp-hello-world']['expect']  # what the lesson's exchange prints
 UDP = CATALOGUE['udp-typed-reply']  # the lesson's UDP stage, answered by a person typing into nc
 UDP_REPLY = next(step['type']['text'] for step in UDP['steps'] if 'type' in step)
@@ -61,7 +61,7 @@ def run(project, *args, env=None, compose='v2', timeout=SILENCE, cwd=ROOT):
 
 
 def lines(text):
-    return exchanges.output_lines(text.replace('\r\n', '\n'))
+    return catalogue.output_lines(text.replace('\r\n', '\n'))
 
 
 def container(project, service):
@@ -124,7 +124,7 @@ class Created:
 
 def udp_client_lines(nc_ip):
     """What the lesson's UDP client prints after 'Starting client...' when nc at NC_IP answers."""
-    return exchanges.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
+    return catalogue.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
 
 
 def impairments(output):

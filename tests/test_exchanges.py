@@ -4,21 +4,21 @@ import subprocess
 
 import pytest
 
-from socketlab import exchanges
+from socketlab import catalogue
 from socketlab.paths import ROOT
 from makeplay import person_env
 
-CATALOGUE = exchanges.load_catalogue()
+CATALOGUE = catalogue.load_catalogue()
 
 
 @pytest.mark.docker
 @pytest.mark.parametrize('name', list(CATALOGUE))
 def test_exchange(name, lab, record_property):
     exchange = CATALOGUE[name]
-    exchanges.play(exchange, lab)
-    for key, (actual, expected) in exchanges.transcripts(exchange, lab).items():
+    catalogue.play(exchange, lab)
+    for key, (actual, expected) in catalogue.transcripts(exchange, lab).items():
         assert actual == expected, '{} printed other lines than the lesson'.format(key)
-    for key, line in exchanges.reports(exchange, lab).items():
+    for key, line in catalogue.reports(exchange, lab).items():
         assert line is not None, '{} printed no line the lesson says varies'.format(key)
         record_property('varies', '{}: {}'.format(name, line))  # shown at the end of the run (conftest)
 

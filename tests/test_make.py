@@ -8,7 +8,7 @@ import os
 import pexpect
 import pytest
 
-from socketlab import compose as composes, engine, exchanges, health
+from socketlab import catalogue, compose as composes, engine, health
 from socketlab.paths import ROOT
 from makeplay import (CATALOGUE, LESSON, UDP_REPLY, address, container, finish, leftovers, lines, make, project_name, run,
                       udp_client_lines, wait_received)
@@ -89,7 +89,7 @@ def test_tcp_twice_the_server_keeps_serving(walk):
     for line in connections:  # the client container's address on the lab network, not the server's
         client_ip = line.split("('")[1].split("'")[0]
         assert ipaddress.ip_address(client_ip) in subnet and client_ip != server_ip
-        assert [line] == exchanges.render(LESSON['server'][1:2], [line], {'client_ip': client_ip})
+        assert [line] == catalogue.render(LESSON['server'][1:2], [line], {'client_ip': client_ip})
 
 
 @v2_only

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from socketlab import exchanges, health
+from socketlab import catalogue, health
 
 pytestmark = pytest.mark.docker
-LESSON = exchanges.load_catalogue()['tcp-hello-world']['expect']
+LESSON = catalogue.load_catalogue()['tcp-hello-world']['expect']
 _names = itertools.count()
 
 
@@ -27,7 +27,7 @@ def server_lines(lab, ready, settle=5.0):
     """The server's output lines, once ready(lines) holds (docker's log copier may lag a little);
     after `settle` seconds, whatever it printed (the test's assertion then says what differs)."""
     def lines():
-        return exchanges.output_lines(lab.roles['server'].stdout())
+        return catalogue.output_lines(lab.roles['server'].stdout())
     try:
         return health.eventually(lambda: ready(lines()) and lines(), settle)
     except health.NotYet:
@@ -41,11 +41,11 @@ def chunks(lines):
 
 def assert_serves_lesson(lab):
     client = run(lab, {'kind': 'client'})
-    assert exchanges.output_lines(client.stdout()) == LESSON['client']
+    assert catalogue.output_lines(client.stdout()) == LESSON['client']
     # The lesson's last two server lines, with this client's real address.
     expected = LESSON['server'][1:]
-    lines = server_lines(lab, lambda lines: exchanges.render(expected, lines[-2:], {'client_ip': client.ip}) == lines[-2:])
-    assert lines[-2:] == exchanges.render(expected, lines[-2:], {'client_ip': client.ip})
+    lines = server_lines(lab, lambda lines: catalogue.render(expected, lines[-2:], {'client_ip': client.ip}) == lines[-2:])
+    assert lines[-2:] == catalogue.render(expected, lines[-2:], {'client_ip': client.ip})
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ print('echoed', len(received), 'bytes', 'exactly' if bytes(received) == data els
 
 def test_one_mebibyte_echoed_byte_exact(served):
     role = run(served, python_role(BULK))
-    assert exchanges.output_lines(role.stdout()) == ['echoed 1048576 bytes exactly']
+    assert catalogue.output_lines(role.stdout()) == ['echoed 1048576 bytes exactly']
     assert_still_serves(served)
 
 
@@ -100,7 +100,7 @@ print('exactly' if received == data else 'DIFFERENT')
 
 def test_binary_bytes_with_nul(served):
     role = run(served, python_role(BINARY))
-    assert exchanges.output_lines(role.stdout()) == ['exactly']
+    assert catalogue.output_lines(role.stdout()) == ['exactly']
     lines = server_lines(served, lambda lines: len(chunks(lines)) >= 512)
     assert chunks(lines) == bytes(range(256)) * 2
     assert_still_serves(served)
@@ -120,10 +120,10 @@ print('reset')
 
 def test_client_reset_mid_stream(served):
     role = run(served, python_role(RESET))
-    assert exchanges.output_lines(role.stdout()) == ['reset']
+    assert catalogue.output_lines(role.stdout()) == ['reset']
     lost = "Connection from  ('{}', ".format(role.ip)
     lines = server_lines(served, lambda lines: lines[-1].startswith(lost))
-    assert exchanges.line_pattern(LESSON['server'][1], {'client_ip': role.ip}).fullmatch(lines[1])
+    assert catalogue.line_pattern(LESSON['server'][1], {'client_ip': role.ip}).fullmatch(lines[1])
     port = lines[1].rsplit(', ', 1)[1][:-1]
     # Where the reset lands (before or after the server read the data) is up to timing; all are fine.
     allowed = {"Received: b'Hello'", "Received: b'Hello again'"} | {
@@ -135,9 +135,9 @@ def test_client_reset_mid_stream(served):
 def test_fifty_clients_in_a_row(served):
     loop = ['sh', '-c', 'for i in $(seq 50); do python3 /app/ClientPython.py || exit 1; done']
     role = run(served, {'kind': 'client', 'entrypoint': loop})
-    assert exchanges.output_lines(role.stdout()) == LESSON['client'] * 50
+    assert catalogue.output_lines(role.stdout()) == LESSON['client'] * 50
     lines = server_lines(served, lambda lines: len(lines) == 101)
-    pattern = exchanges.line_pattern(LESSON['server'][1], {'client_ip': role.ip})
+    pattern = catalogue.line_pattern(LESSON['server'][1], {'client_ip': role.ip})
     assert sum(1 for line in lines if pattern.fullmatch(line)) == 50
     assert lines[1:] == [line for line in lines[1:] if pattern.fullmatch(line) or line == "Received: b'Hello, world'"]
     assert_still_serves(served)
@@ -156,12 +156,12 @@ def test_silent_client_hits_idle_timeout_while_another_waits(lab):
     silent = lab.start('silent', python_role(SILENT))
     # The silent client holds the server (one client at a time) before the lesson's client comes.
     connected = "Received new connection from  ('{}', ".format(silent.ip)
-    health.eventually(lambda: any(line.startswith(connected) for line in exchanges.output_lines(lab.roles['server'].stdout())),
+    health.eventually(lambda: any(line.startswith(connected) for line in catalogue.output_lines(lab.roles['server'].stdout())),
                       what='the silent client never connected')
     assert_serves_lesson(lab)
     assert silent.wait_exit() == 0
-    assert exchanges.output_lines(silent.stdout()) == ['closed by the server']
-    lines = exchanges.output_lines(lab.roles['server'].stdout())
+    assert catalogue.output_lines(silent.stdout()) == ['closed by the server']
+    lines = catalogue.output_lines(lab.roles['server'].stdout())
     port = lines[1].rsplit(', ', 1)[1][:-1]
     assert lines[2] == "Closed idle connection from  ('{}', {}) after 1 s".format(silent.ip, port)
 
@@ -182,7 +182,7 @@ except OSError:
 def test_client_that_stops_reading_is_told_from_a_silent_one(lab):
     lab.start('server', {'kind': 'server', 'env': {'IDLE_TIMEOUT': '1'}})
     role = run(lab, python_role(NOT_READING))
-    assert exchanges.output_lines(role.stdout()) == ['cut off by the server']
+    assert catalogue.output_lines(role.stdout()) == ['cut off by the server']
     closed = re.compile(r"Closed connection from  \('{}', \d+\) after 1 s: it stopped reading, [1-9]\d* bytes of the echo not taken"
                         .format(re.escape(role.ip)))
     lines = server_lines(lab, lambda lines: closed.fullmatch(lines[-1]))

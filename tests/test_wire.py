@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from socketlab import browser, engine, exchanges
+from socketlab import browser, catalogue, engine
 from socketlab.paths import ROOT
 from socketlab.wire import ladder
 from makeplay import LESSON, UDP, UDP_REPLY as REPLY, address, finish, make, project_name, run, wait_received
@@ -68,7 +68,7 @@ def capture(results, *args, reply=None):
         nc.send('\x10\x11')
         assert finish(nc) == 0
     status = finish(terminal)
-    output = exchanges.output_lines(terminal.before.replace('\r\n', '\n'))
+    output = catalogue.output_lines(terminal.before.replace('\r\n', '\n'))
     pcap, = set(results.glob('*.pcap')) - before
     svg = pcap.with_suffix('.svg')
     assert pcap.stat().st_uid == os.getuid() and svg.stat().st_uid == os.getuid()  # the user's files
@@ -106,7 +106,7 @@ def test_udp_capture_is_exactly_two_datagrams(lab):
     output, status, packets = capture(lab, 'udp', reply=REPLY)
     _, nc_ip = address(PROJECT, 'netcat')
     assert status == 0
-    assert output[:2] == exchanges.render(UDP['expect']['client'], output[:2], {'netcat_ip': nc_ip})
+    assert output[:2] == catalogue.render(UDP['expect']['client'], output[:2], {'netcat_ip': nc_ip})
     assert [(p['proto'], p['to_server'], p['payload']) for p in packets] == [
         ('UDP', True, b'Hello, world'), ('UDP', False, REPLY.encode())]
     assert packets[1]['src'] == (nc_ip, 12345) and packets[1]['dst'] == packets[0]['src']
