@@ -46,6 +46,8 @@ check:        $(VENV)/.test        ## judge your programs by the lessons' exchan
 	@$(LAB) check
 grade:        $(VENV)/.test        ## a class's folder (SUBMISSIONS=DIR, one folder per learner): grades.csv, grades.html
 	@$(LAB) grade
+gradescope:   $(VENV)/.lab         ## an autograder zip for Gradescope: make check's stages on one host's loopback, no Docker (RESULTS)
+	@$(LAB) gradescope
 down:         $(VENV)/.lab         ## stop the lab: containers and network go, images stay
 	@$(LAB) down
 clean:        $(VENV)/.lab         ## make down, and remove the lab's images too
@@ -76,4 +78,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -e '.[bench]' && touch $@
 
-.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange check grade down clean images base base-proof loss-table soak bench speed test
+.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange check grade gradescope down clean images base base-proof loss-table soak bench speed test

@@ -21,7 +21,7 @@ from testcontainers.core.network import Network  # noqa: E402
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: E402
 
 from . import engine, health, oneoff  # noqa: E402
-from .catalogue import load_catalogue, play, reports, transcripts  # noqa: E402
+from .catalogue import Screen, load_catalogue, play, reports, transcripts  # noqa: E402
 from .paths import LESSON_FILES  # noqa: E402
 from .topology import container_options, normalised_services  # noqa: E402
 
@@ -50,48 +50,23 @@ class StartLine(LogMessageWaitStrategy):
                                                                                      self._message.pattern))
 
 
-SHOWN = 1 << 20  # characters of a terminal kept: far past any lesson's exchange
-
-
-class Terminal:
+class Terminal(Screen):
     """What a person sees in a container's terminal (its attach stream) and what they type into it."""
 
     def __init__(self, container):
+        super().__init__()
         self._socket = container.attach_socket(params={'stdin': 1, 'stdout': 1, 'stderr': 1, 'stream': 1})
         self._raw = getattr(self._socket, '_sock', self._socket)  # the docker SDK wraps the socket for HTTP
         self.session = pexpect.fdpexpect.fdspawn(self._raw.fileno(), encoding='utf-8', codec_errors='replace',
                                                  timeout=health.WAIT)
-        self._seen = ''
-        self.closed = False
 
-    def _read(self, timeout):
+    def _chunk(self, timeout):
         try:
-            # at most SHOWN characters are kept: a program that prints without end cannot fill this host's memory
-            self._seen = (self._seen + self.session.read_nonblocking(65536, timeout=timeout))[:SHOWN]
-            return True
+            return self.session.read_nonblocking(65536, timeout=timeout)
         except pexpect.TIMEOUT:
-            return False
+            return ''
         except pexpect.EOF:
-            self.closed = True
-            return False
-
-    @property
-    def text(self):
-        """All it has shown so far (a terminal's \\r\\n as \\n), read without waiting."""
-        while not self.closed and self._read(0):
-            pass
-        return self._seen.replace('\r\n', '\n')
-
-    def wait_for(self, text):
-        """Until the terminal shows `text` (bounded); what it shows is in the error otherwise."""
-        def shown():
-            if text in self.text:
-                return True
-            assert not self.closed, 'the terminal closed before showing {!r}; it shows {!r}'.format(text, self.text)
-            self._read(health.POLL)
-            assert text in self.text, '{!r} did not show; the terminal shows {!r}'.format(text, self.text)
-            return True
-        health.eventually(shown, what='{!r} did not show'.format(text))
+            return None
 
     def type(self, text):
         self.session.send(text)

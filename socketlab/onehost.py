@@ -1,0 +1,194 @@
+"""The catalogue's backend where there is no Docker (Gradescope gives each submission one container and
+no Docker): each role a process on this host, all of them talking over its loopback, as the lessons run
+their programs in terminals of one machine. socketlab.catalogue says what a backend gives.
+
+Only exchanges whose roles run on one host play here: the lessons' own programs (`file:`, `beside:`),
+which talk to 'localhost'. A role's program runs with bounds of its own (CPU seconds, memory, file
+size, processes) and each step with the catalogue's time bounds; close() kills what is left.
+"""
+import os
+import pty
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+
+from . import health
+from .catalogue import Screen
+from .paths import LESSON_FILES, ROOT
+
+REFERENCE = {'server': ROOT / 'server' / 'ServerPython.py', 'client': ROOT / 'client' / 'ClientPython.py',
+             'client-loop': ROOT / 'client' / 'ClientPython.py'}
+PORT = '12345'
+# The nc listener of each flavour and mode (netcat/listen.sh's table), and nc as a TCP client.
+LISTENERS = {('openbsd', 'udp'): ['nc.openbsd', '-l', '-u', PORT], ('openbsd', 'tcp'): ['nc.openbsd', '-l', PORT],
+             ('traditional', 'udp'): ['nc.traditional', '-l', '-u', '-p', PORT],
+             ('traditional', 'tcp'): ['nc.traditional', '-l', '-p', PORT],
+             ('ncat', 'udp'): ['ncat', '-l', '-u', PORT], ('ncat', 'tcp'): ['ncat', '-l', PORT]}
+# The lesson's loop of clients, `for i in {1..100}; do python3 ClientPython.py; done`, the file as $2.
+LOOP = 'for ((i = 1; i <= $1; i++)); do python3 "$2"; done'
+# What each program may take (a learner's code is untrusted): CPU seconds, bytes of memory and of a
+# file it writes, processes of its user.
+LIMITS = {resource.RLIMIT_CPU: 120, resource.RLIMIT_AS: 1 << 30, resource.RLIMIT_FSIZE: 16 << 20,
+          resource.RLIMIT_NPROC: 256}
+
+
+def _bounded():
+    os.setsid()  # a process group of its own: close() ends it and whatever it started
+    for limit, value in LIMITS.items():
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+class PtyTerminal(Screen):
+    """A program in a terminal of its own (a pty), as a person runs nc: what it shows, what is typed."""
+
+    def __init__(self, argv, env):
+        super().__init__()
+        self.fd, child = pty.openpty()
+        self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env, preexec_fn=_bounded)
+        os.close(child)
+
+    def _chunk(self, timeout):
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return ''
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:  # the program has gone: its side of the pty is closed
+            return None
+        return data.decode(errors='replace') if data else None
+
+    def type(self, text):
+        os.write(self.fd, text.encode())
+
+    def close(self):
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+class Process:
+    """One role: a program on this host, its output kept in files of the lab's folder."""
+
+    def __init__(self, name, spec, process, folder=None, terminal=None):
+        self.name, self.spec, self.process, self.terminal = name, spec, process, terminal
+        self.ip = '127.0.0.1'
+        self._out = os.path.join(folder, name + '.out') if folder else None
+
+    def stdout(self):
+        if self.terminal is not None:
+            return self.terminal.text
+        return self._read(self._out)
+
+    def stderr(self):
+        return '' if self.terminal is not None else self._read(self._out[:-4] + '.err')
+
+    @staticmethod
+    def _read(path):
+        with open(path, 'rb') as f:
+            return f.read(1 << 20).decode('utf-8', 'replace')
+
+    def wait_exit(self, timeout=health.WAIT):
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError('{} did not exit within {:g} s'.format(self.name, timeout)) from None
+
+    def signal(self, name):
+        self.process.send_signal(getattr(signal, name))
+
+    def end(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        if self.terminal is not None:
+            self.terminal.close()
+
+
+def _bound(port, tables):
+    """Whether a socket of this host is bound to PORT (listening, or nc talking to its one peer)."""
+    for table in tables:
+        try:
+            with open(table) as f:
+                if any(line.split()[1].endswith(':{:04X}'.format(int(port))) for line in list(f)[1:]):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+class HostLab:
+    """The roles of one exchange as processes of this host (settings and run are the container
+    backend's: here they change nothing)."""
+
+    def __init__(self, compose=None, settings=None, run=None):
+        self.folder = tempfile.mkdtemp(prefix='socket-lab-onehost-')
+        self.roles = {}
+
+    def _program(self, spec):
+        return str(LESSON_FILES / spec['file']) if 'file' in spec else str(REFERENCE[spec['kind']])
+
+    def start(self, name, spec):
+        kind = spec['kind']
+        env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'LANG': 'C.UTF-8', 'PYTHONUNBUFFERED': '1',
+               'PYTHONDONTWRITEBYTECODE': '1', 'HOME': self.folder, 'IDLE_TIMEOUT': '300',
+               'SERVER_STAGE': spec.get('stage', 'simple'), 'SERVER_NAME': 'localhost', 'SERVER_PORT': PORT,
+               **{k: str(v) for k, v in (spec.get('env') or {}).items()}}
+        terminal = None
+        if kind in ('netcat', 'nc-client'):
+            argv = (LISTENERS[(spec.get('flavor', 'openbsd'), spec.get('mode', 'udp'))] if kind == 'netcat'
+                    else ['nc.openbsd', '-N', '127.0.0.1', str(spec.get('port', PORT))])
+            terminal = PtyTerminal(argv, env)
+            process = terminal.process
+        else:
+            if 'entrypoint' in spec:
+                argv = list(spec['entrypoint'])
+            elif kind == 'client-loop':
+                argv = ['bash', '-c', LOOP, 'loop', str(spec['count']), self._program(spec)]
+            else:
+                default = ['--port=' + PORT] if kind == 'server' else []
+                argv = ['python3', self._program(spec), *spec.get('args', default)]
+            with open(os.path.join(self.folder, name + '.out'), 'wb') as out, \
+                    open(os.path.join(self.folder, name + '.err'), 'wb') as err:
+                process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
+                                           cwd=self.folder, preexec_fn=_bounded)
+        role = self.roles[name] = Process(name, spec, process, self.folder, terminal)
+        if kind == 'server':
+            def started():
+                printed = role.stdout() + role.stderr()
+                return ('Starting server on' in printed or 'ServerPython: error' in printed
+                        or process.poll() is not None)
+            try:
+                health.eventually(started, what='the server never printed its start line')
+            except health.NotYet as error:
+                raise AssertionError('{} (it printed: {!r})'.format(error, role.stdout()[-200:])) from None
+        if kind == 'netcat':
+            tables = ['/proc/net/udp', '/proc/net/udp6'] if spec.get('mode', 'udp') == 'udp' else ['/proc/net/tcp', '/proc/net/tcp6']
+            health.eventually(lambda: _bound(PORT, tables) or process.poll() is not None, what='nc never listened')
+        return role
+
+    def values(self):
+        return {name + '_ip': role.ip for name, role in self.roles.items()}
+
+    def queued(self, at, source, bytes):
+        """Whether a connection to the server's port holds BYTES received bytes its program has not read
+        (/proc/net/tcp's rx_queue; every role is on 127.0.0.1 here)."""
+        with open('/proc/net/tcp') as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                local, state, queues = fields[1], fields[3], fields[4]
+                if state == '01' and local.endswith(':{:04X}'.format(int(PORT))) and int(queues.split(':')[1], 16) == bytes:
+                    return True
+        return False
+
+    def close(self):
+        for role in self.roles.values():
+            role.end()
+        shutil.rmtree(self.folder, ignore_errors=True)
