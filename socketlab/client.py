@@ -46,10 +46,12 @@ def place(settings, program, asked_udp, to_nc, server_loopback=None):
         return Placement(False, False, args=settings.args)
     said = []
     udp = program.udp
-    if udp != asked_udp:
+    if udp != asked_udp and program.main_call:
         said.append('Lab: client/ClientPython.py ends by calling {}(): a {} client, so it runs against {}, as make {} runs it.'.format(
-            program.main_call or 'start_client_simple', 'UDP' if udp else 'TCP', 'nc' if udp else 'the server',
-            'udp' if udp else 'tcp'))
+            program.main_call, 'UDP' if udp else 'TCP', 'nc' if udp else 'the server', 'udp' if udp else 'tcp'))
+    elif udp != asked_udp:
+        said.append('Lab: client/ClientPython.py calls no start_client_simple() or start_client_simple_udp() yet: it runs '
+                    'as it is, beside the server.')
     against_nc = udp or (to_nc and not asked_udp)
     peer, host = ('nc', 'netcat') if against_nc else ('the server', 'server')
     verb = 'sends to' if udp else 'connects to'
