@@ -51,7 +51,7 @@ def place(settings, program, asked_udp, to_nc, server_loopback=None):
             program.main_call, 'UDP' if udp else 'TCP', 'nc' if udp else 'the server', 'udp' if udp else 'tcp'))
     elif udp != asked_udp:
         said.append('Lab: client/ClientPython.py calls no start_client_simple() or start_client_simple_udp() yet: it runs '
-                    'as it is, beside the server.')
+                    'as it is, against the server.')
     against_nc = udp or (to_nc and not asked_udp)
     peer, host = ('nc', 'netcat') if against_nc else ('the server', 'server')
     verb = 'sends to' if udp else 'connects to'
