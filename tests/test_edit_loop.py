@@ -14,7 +14,7 @@ from socketlab import engine, lab, sweep
 from socketlab.measure.speed import Copy
 from socketlab.paths import ROOT
 from socketlab.settings import Settings, SettingError
-from makeplay import person_env, project_name, run
+from makeplay import edit, person_env, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('edit-loop')]
 
@@ -24,11 +24,7 @@ def make(copy, *targets):
 
 
 def replace(copy, path, old, new):
-    path = os.path.join(copy.folder, path)
-    text = open(path).read()
-    assert old in text
-    with open(path, 'w') as f:
-        f.write(text.replace(old, new))
+    edit(copy.folder, path, old, new)
 
 
 @pytest.fixture(scope='module')

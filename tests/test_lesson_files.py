@@ -6,16 +6,15 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
 import pexpect
 import pytest
 
 from socketlab import engine, health
 from socketlab.lab import last_start_logs
-from socketlab.measure.speed import COPIED
+from socketlab.measure.speed import copy_project
 from socketlab.paths import ROOT
-from makeplay import SILENCE, UDP_REPLY, finish, lines, make, person_env, project_name, run, wait_received
+from makeplay import SILENCE, UDP_REPLY, edit, finish, lines, make, person_env, project_name, run, wait_received
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('lesson-files')]
 
@@ -45,14 +44,7 @@ class Checkout:
     replaces with the lesson's, as a learner does."""
 
     def __init__(self):
-        self.folder = tempfile.mkdtemp(prefix='socket-lab-lesson-')
-        for name in COPIED:
-            source, target = ROOT / name, os.path.join(self.folder, name)
-            if source.is_dir():
-                shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__', '*.egg-info'))
-            else:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copy2(source, target)
+        self.folder = copy_project('socket-lab-lesson-')
         self.project = project_name('-lesson')
         self.env = {'VENV': str(ROOT / '.venv')}
 
@@ -65,11 +57,7 @@ class Checkout:
         shutil.copyfile(ROOT / path, os.path.join(self.folder, path))
 
     def edit(self, path, old, new):
-        path = os.path.join(self.folder, path)
-        text = open(path).read()
-        assert old in text
-        with open(path, 'w') as f:
-            f.write(text.replace(old, new))
+        edit(self.folder, path, old, new)
 
     def run(self, *args, **more):
         return run(self.project, *args, cwd=self.folder, env=self.env, **more)

@@ -43,18 +43,24 @@ def parse_command_line_arguments(args):
     return flags
 
 
+def copy_project(prefix):
+    """A copy of what make needs of the project (COPIED), in a new temporary folder; its path."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    for name in COPIED:
+        source, target = ROOT / name, os.path.join(folder, name)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__', '*.egg-info'))
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(source, target)
+    return folder
+
+
 class Copy:
     """A copy of the project in a temporary folder, with its own compose project and image names."""
 
     def __init__(self, settings):
-        self.folder = tempfile.mkdtemp(prefix='socket-lab-speed-')
-        for name in COPIED:
-            source, target = ROOT / name, os.path.join(self.folder, name)
-            if source.is_dir():
-                shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__', '*.egg-info'))
-            else:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copy2(source, target)
+        self.folder = copy_project('socket-lab-speed-')
         # Inside a run (make test), a name of the run's own, so that the run's sweep removes whatever a
         # stop at the wrong moment left of the copy: its containers, network and images.
         from ..sweep import image_prefix
