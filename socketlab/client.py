@@ -33,12 +33,19 @@ class Placement:
     said: tuple = ()
 
 
+def against_nc(program, asked_udp, to_nc):
+    """Whether the run goes to nc: as the target says for the lab's reference client; for a file as the
+    lesson writes it, when it is a UDP client, or a TCP client that make tcp-nc starts."""
+    return to_nc if program.lab_flags else program.udp or (to_nc and not asked_udp)
+
+
 def place(settings, program, asked_udp, to_nc, server_loopback=None):
     """The run that the target (asked_udp: make udp; to_nc: make udp or tcp-nc) and the file
     (learner.ClientFile) make together. The lab's reference client takes the lab's flags; a file as the
     lesson writes it decides what it runs and where it talks to, and is bounded (SOCKET_LAB_BOUND)."""
+    to_netcat = against_nc(program, asked_udp, to_nc)
     if program.lab_flags:
-        if to_nc:
+        if to_netcat:
             return Placement(True, asked_udp, args=(*(['--udp'] if asked_udp else []), '--host', 'netcat', *settings.args))
         if server_loopback:
             return Placement(False, False, True, settings.args, {'SERVER_NAME': 'localhost'}, said=(
@@ -52,29 +59,28 @@ def place(settings, program, asked_udp, to_nc, server_loopback=None):
     elif udp != asked_udp:
         said.append('Lab: client/ClientPython.py calls no start_client_simple() or start_client_simple_udp() yet: it runs '
                     'as it is, against the server.')
-    against_nc = udp or (to_nc and not asked_udp)
-    peer, host = ('nc', 'netcat') if against_nc else ('the server', 'server')
     verb = 'sends to' if udp else 'connects to'
     if program.on_loopback:
         said.append("Lab: your client {} 'localhost', as the lesson's does: it runs on {} host (in its network namespace), "
                     "as the lesson's two terminals on one machine. To cross the lab's network, it would use '{}'.".format(
-                        verb, "nc's" if against_nc else "the server's", host))
-    elif server_loopback and not against_nc:
+                        verb, "nc's" if to_netcat else "the server's", 'netcat' if to_netcat else 'server'))
+    elif server_loopback and not to_netcat:
         said.append("Lab: the server listens on its loopback only, and your client connects to another host, where nothing "
                     "listens. Bind '0.0.0.0' in the server, or connect to 'localhost'.")
     environment = {'SOCKET_LAB_PROGRAM': PROGRAM, 'SOCKET_LAB_BOUND': str(settings.timeout), 'PYTHONPATH': '/lab/site',
-                   'SOCKET_LAB_PEER': 'nc' if against_nc else 'server'}
-    return Placement(against_nc, udp, program.on_loopback, settings.args, environment, tuple(said))
+                   'SOCKET_LAB_PEER': 'nc' if to_netcat else 'server'}
+    return Placement(to_netcat, udp, program.on_loopback, settings.args, environment, tuple(said))
 
 
 def _client(settings, compose, asked_udp, to_nc):
     """make tcp, udp, tcp-nc: the learner's file against the server or a fresh nc, as it and the target say."""
     program = learner.client_file()
-    images.ensure(settings, 'client', 'netcat')
-    placement = place(settings, program, asked_udp, to_nc)
-    if placement.against_nc:
+    if against_nc(program, asked_udp, to_nc):
+        images.ensure(settings, 'client', 'netcat')
+        placement = place(settings, program, asked_udp, to_nc)
         peer, service = netcat.fresh(settings, compose, mode='udp' if placement.udp else 'tcp'), 'netcat'
-    else:
+    else:  # the server first: whether it listens on its loopback only decides where the client runs
+        images.ensure(settings, 'client')
         peer, service = lab.server(settings, compose), 'server'
         placement = place(settings, program, asked_udp, to_nc, lab.served_on_loopback(settings))
     for line in placement.said:
@@ -125,15 +131,14 @@ def clients(settings, compose):
         print("Before the loops, the server's last total: " + totals[-1])
     # Where the loops run: as make tcp runs the client (on the server's host when either talks on loopback only)
     placement = place(settings, learner.client_file(), False, False, lab.served_on_loopback(settings))
-    environment = placement.environment
     for line in placement.said:
         print(line, file=sys.stderr)
     if loops == 1:  # one terminal: its lines as they come, as the lesson shows them
         status = oneoff.run(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT,
-                            environment=environment, beside=placement.beside)[0]
+                            environment=placement.environment, beside=placement.beside)[0]
     else:
         started = [oneoff.create(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT,
-                                 environment=environment, beside=placement.beside) for _ in range(loops)]
+                                 environment=placement.environment, beside=placement.beside) for _ in range(loops)]
         try:
             addresses = []
             for container in started:

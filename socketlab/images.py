@@ -41,10 +41,15 @@ def base(settings, force=False):
     built = engine.image(name)
     if not force and built is not None and built.labels.get(BUILT_FROM) == recipe:
         return
-    env = {**os.environ, 'BASE_FROM': settings.base_from, 'PYTHON_IMAGE': settings.python_image, 'BASE_IMAGE': name,
-           'BASE_RECIPE': recipe, 'DOCKER_BUILDKIT': '0'}
-    if subprocess.run(['bash', str(ROOT / 'base' / 'build.sh')], env=env).returncode:
+    if not _build_sh(name, settings.base_from, settings.python_image, recipe):
         engine.fail('building {} failed: base/build.sh said why, above'.format(name))
+
+
+def _build_sh(image, base_from, python_image, recipe):
+    """base/build.sh builds IMAGE (BASE_FROM, PYTHON_IMAGE as it takes them) labelled with RECIPE; whether it did."""
+    env = {**os.environ, 'BASE_FROM': base_from, 'PYTHON_IMAGE': python_image, 'BASE_IMAGE': image,
+           'BASE_RECIPE': recipe, 'DOCKER_BUILDKIT': '0'}
+    return subprocess.run(['bash', str(ROOT / 'base' / 'build.sh')], env=env).returncode == 0
 
 
 def has_the_tools(image, labels=None):
@@ -66,22 +71,19 @@ def prove_dockerfile(settings):
     """make base-proof: base/Dockerfile built FROM the lab's base (the same recipe's other path), checked
     for every tool, removed again; base/proven then names the recipe proven. Lines to print."""
     from . import sweep
-    run = sweep.new_run()
+    from .paths import write_atomic
+    run, recipe = sweep.new_run(), base_recipe()
     image = sweep.image_prefix(run) + 'base/dockerfile'
-    env = {**os.environ, 'BASE_FROM': 'python', 'PYTHON_IMAGE': settings.image('base'), 'BASE_IMAGE': image,
-           'BASE_RECIPE': base_recipe(), 'DOCKER_BUILDKIT': '0'}
     base(settings)
     try:
-        if subprocess.run(['bash', str(ROOT / 'base' / 'build.sh')], env=env).returncode:
+        if not _build_sh(image, 'python', settings.image('base'), recipe):
             engine.fail('make base-proof: base/Dockerfile did not build (above: why)')
         if not has_the_tools(image, {engine.RUN_LABEL: run}):
             engine.fail('make base-proof: the image built from base/Dockerfile lacks a tool of the lab')
     finally:
         sweep.sweep(run)
-    from .paths import write_atomic
-    write_atomic(PROVEN, base_recipe() + '\n')
-    return ['base/Dockerfile proven at recipe {} (base/proven): the suite builds it again when base/ changes.'.format(
-        base_recipe())]
+    write_atomic(PROVEN, recipe + '\n')
+    return ['base/Dockerfile proven at recipe {} (base/proven): the suite builds it again when base/ changes.'.format(recipe)]
 
 
 def _recipe(settings, program):

@@ -37,10 +37,23 @@ class ClientFile:
         return any(loopback(host) for host in self.hosts)
 
 
-def client_file(path=CLIENT_FILE):
+def _tree(path):
+    """The file's syntax tree, or None where it cannot be read or parsed (Python says why when it runs)."""
     try:
-        tree = ast.parse(path.read_text(), str(path))
+        return ast.parse(path.read_text(), str(path))
     except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _called(statements):
+    """The functions these statements call as statements of their own (`start_server()`), in order."""
+    return [s.value.func.id for s in statements
+            if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Name)]
+
+
+def client_file(path=CLIENT_FILE):
+    tree = _tree(path)
+    if tree is None:
         return ClientFile(lab_flags=False, readable=False)
     names = _constants(tree)
     main = _main_calls(tree)
@@ -51,10 +64,8 @@ def client_file(path=CLIENT_FILE):
 
 def server_has_stages(path=SERVER_FILE):
     """Whether the server file takes the lab's STAGE= (reads $SERVER_STAGE, as the lab's reference does)."""
-    try:
-        return _reads_environment(ast.parse(path.read_text()), 'SERVER_STAGE')
-    except (OSError, SyntaxError, ValueError):
-        return False
+    tree = _tree(path)
+    return tree is not None and _reads_environment(tree, 'SERVER_STAGE')
 
 
 # What a server's start_server() calls -> the lesson's stage (lesson 4 edits handle_new_connections_threads
@@ -67,14 +78,12 @@ SERVER_STAGES = {'handle_new_connections_simple': 'simple', 'handle_new_connecti
 def server_stage(path=SERVER_FILE):
     """The stage of the lessons a server file is at, from what its start_server() calls (its last
     call), or None where that cannot be read (no start_server, a syntax error)."""
-    try:
-        tree = ast.parse(path.read_text())
-    except (OSError, SyntaxError, ValueError):
+    tree = _tree(path)
+    if tree is None:
         return None
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     start = functions.get('start_server')
-    called = [node.value.func.id for node in (start.body if start else []) if isinstance(node, ast.Expr)
-              and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)]
+    called = _called(start.body) if start else []
     if not called:
         return None
     if called[-1] == 'handle_new_connections_threads':
@@ -99,10 +108,7 @@ def _main_calls(tree):
     """The functions the main code calls, in order: top-level calls and those under `if __name__ == ...`."""
     calls = []
     for node in tree.body:
-        body = node.body if isinstance(node, ast.If) and '__name__' in ast.unparse(node.test) else [node]
-        for statement in body:
-            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and isinstance(statement.value.func, ast.Name):
-                calls.append(statement.value.func.id)
+        calls += _called(node.body if isinstance(node, ast.If) and '__name__' in ast.unparse(node.test) else [node])
     return calls
 
 

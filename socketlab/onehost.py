@@ -75,10 +75,10 @@ class PtyTerminal(Screen):
 class Process:
     """One role: a program on this host, its output kept in files of the lab's folder."""
 
-    def __init__(self, name, spec, process, folder=None, terminal=None):
+    def __init__(self, name, spec, process, folder, terminal=None):
         self.name, self.spec, self.process, self.terminal = name, spec, process, terminal
         self.ip = '127.0.0.1'
-        self._out = os.path.join(folder, name + '.out') if folder else None
+        self._out, self._err = (os.path.join(folder, name + suffix) for suffix in ('.out', '.err'))
 
     def stdout(self):
         if self.terminal is not None:
@@ -86,7 +86,7 @@ class Process:
         return self._read(self._out)
 
     def stderr(self):
-        return '' if self.terminal is not None else self._read(self._out[:-4] + '.err')
+        return '' if self.terminal is not None else self._read(self._err)
 
     @staticmethod
     def _read(path):

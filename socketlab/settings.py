@@ -11,10 +11,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import SettingError  # noqa: F401 - a value the lab refuses (socketlab.errors: the one way to fail)
 from .paths import ROOT
-
-
-from .errors import SettingError  # noqa: E402,F401 - a value the lab refuses (socketlab.errors: the one way to fail)
 
 
 def port(name, text):
