@@ -118,15 +118,16 @@ def _loopback_only(container, port):
     return next((word for word in listening if word.startswith(LOOPBACK)), None)
 
 
-def _listening_or_explain(container, port):
+def _listening_or_explain(container, port, logged=None):
     """Waits until the server listens; returns None when it listens where the others reach it, or the
     address when it listens on its own loopback only (the lesson's server binds 'localhost': it is
-    served on its own host, and the lab says so). Says why at once if it stopped."""
+    served on its own host, and the lab says so). Says why at once if it stopped, with what it printed
+    after the first LOGGED bytes of its log (the earlier starts')."""
     try:
         health.wait_healthy(container, unhealthy=lambda: _loopback_only(container, port))
         return None
     except health.StoppedError:
-        logs = last_start_logs(container).rstrip()
+        logs = last_start_logs(container, logged).rstrip()
         engine.fail('the server stopped; what it printed:\n{}'.format(logs or '(nothing)'))
     except health.Unreachable as error:
         print("Lab: your server listens on {} only (it binds 'localhost', as the lesson's does): its clients run "
@@ -137,12 +138,29 @@ def _listening_or_explain(container, port):
         engine.fail('the server is not listening on its port after {:g} s: make logs shows what it printed'.format(health.WAIT))
 
 
-def last_start_logs(container):
-    """What the container printed since it last started (a restarted server keeps its earlier lines)."""
-    started = container.attrs['State']['StartedAt']  # e.g. 2026-11-26T00:14:03.123456789Z
-    since = datetime.datetime.fromisoformat(started[:26].rstrip('Z') + '+00:00')
-    # as a float: a datetime is sent in whole seconds, which keeps the end of the previous start's lines
-    return container.logs(since=since.timestamp()).decode(errors='replace')
+def _logged(container):
+    """How many bytes the container has logged so far (none: 0); a start after this prints after them."""
+    return len(container.logs()) if container is not None else 0
+
+
+def last_start_logs(container, logged=None):
+    """What the container printed since it last started: after the first LOGGED bytes of its log (its
+    length before that start), or, running, after its previous run finished. (Not since the start the
+    Engine records: a program that prints at once may be logged before that, as seen under load.)"""
+    if logged is not None:
+        return container.logs()[logged:].decode(errors='replace')
+    state = container.attrs['State']
+    if container.status != 'running':  # since the start the Engine records (its very first lines may precede it)
+        return container.logs(since=_timestamp(state['StartedAt'])).decode(errors='replace')
+    if state['FinishedAt'].startswith('0001-'):  # never stopped: all of it is this start's
+        return container.logs().decode(errors='replace')
+    return container.logs(since=_timestamp(state['FinishedAt'])).decode(errors='replace')
+
+
+def _timestamp(engine_time):
+    """An Engine time (2026-11-26T00:14:03.123456789Z) as seconds, a float: a datetime is sent in whole
+    seconds, which would keep the end of the previous run's lines."""
+    return datetime.datetime.fromisoformat(engine_time[:26].rstrip('Z') + '+00:00').timestamp()
 
 
 def server(settings, compose, remove_orphans=False):
@@ -154,19 +172,23 @@ def server(settings, compose, remove_orphans=False):
     wanted = _wanted(settings)
     same = container is not None and recorded.get('container') == container.id
     if same and all(recorded.get(k) == v for k, v in wanted.items() if k != 'source'):
+        logged = None  # it stopped or started again by itself: its own record of its last start
         if recorded['source'] != wanted['source']:
+            logged = _logged(container)
             container.restart(timeout=5)  # only the file changed: start the program again on it
             container.reload()
         if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
             return container  # the same start of it that was seen healthy, still running
-        _record_server(settings, container, _listening_or_explain(container, settings.server_port))
+        _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
         return container
+    before, logged = (container.id, _logged(container)) if container is not None else (None, 0)
     images.ensure(settings, 'server')
     compose.run(settings, 'up', '-d', '--no-deps', *(['--remove-orphans'] if remove_orphans else []), 'server')
     container = engine.service_container(settings.project, 'server')
     if container is None:
         engine.fail('the server did not start: make logs shows why')
-    _record_server(settings, container, _listening_or_explain(container, settings.server_port))
+    logged = logged if container.id == before else 0  # compose made a new one: all of its log is this start's
+    _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
     impair.sync(settings, compose)
     return container
 

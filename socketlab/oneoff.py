@@ -23,14 +23,14 @@ def name(settings, service):
 
 
 def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None,
-           labels=None, beside=False):
+           labels=None, beside=False, tty=False):
     """The container, created (not started), with ARGS after the service's command (and ENVIRONMENT
     added to the service's). BESIDE: on the peer's host (its network namespace, its loopback), not a
-    host of its own on the lab network."""
+    host of its own on the lab network. TTY: its output on a terminal of its own (not typed into)."""
     service = topology.normalised_services(compose, settings)[service_name]
     options, tmpfs = topology.container_options(service)
     if not interactive:
-        options.update(stdin_open=False, tty=False)
+        options.update(stdin_open=False, tty=tty)
     else:  # a person types into it: Ctrl-D in its terminal ends its input
         options.update(stdin_open=True, tty=True)
     if entrypoint is not None:
@@ -55,12 +55,14 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
     output passes through as it comes, standard error to standard error (unless quiet: a measurement
     that counts outcomes itself). TRACE, a list: the client's socket calls are traced (strace, by the
     client's entrypoint socketlab/wire/outlive.py) and their lines added to it, not shown. ENVIRONMENT
-    and BESIDE: as for create()."""
+    and BESIDE: as for create(). Shown on a terminal, the program writes to a terminal of its own, as
+    the lesson's does: its output and its errors in the order it wrote them (two pipes do not keep it)."""
     container_name = name(settings, service_name)
+    tty = not capture and not quiet and sys.stdout.isatty()
     try:
         container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
                            environment={**(environment or {}), **({'SOCKET_LAB_TRACE': '1'} if trace is not None else {})},
-                           labels=labels, beside=beside)
+                           labels=labels, beside=beside, tty=tty)
     except BaseException:  # Ctrl-C while the Engine creates it: it may exist all the same
         remove_named(container_name)
         raise
@@ -68,13 +70,18 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
         stream = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
         container.start()
         captured = bytearray()
-        pending = bytearray()  # traced: stderr by whole lines, so that the trace's are told apart
+        pending = bytearray()  # traced: the program's errors by whole lines, so that the trace's are told apart
+
+        def untraced(data):
+            pending.extend(data or b'')
+            lines, _, rest = bytes(pending).rpartition(b'\n')
+            pending[:] = rest
+            return b''.join(line + b'\n' for line in lines.split(b'\n') if lines and not _traced(line, trace))
         for out, err in stream:
-            if err and trace is not None:
-                pending += err
-                lines, _, rest = bytes(pending).rpartition(b'\n')
-                pending[:] = rest
-                err = b''.join(line + b'\n' for line in lines.split(b'\n') if lines and not _traced(line, trace))
+            if tty:  # one stream, the terminal's (its line ends made this host's again)
+                out = (out or b'').replace(b'\r\n', b'\n')
+            if trace is not None:
+                out, err = (untraced(out), None) if tty else (out, untraced(err))
             if out and capture:
                 captured += out
             for data, where in ((None if capture else out, sys.stdout), (None if quiet else err, sys.stderr)):
@@ -82,8 +89,9 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
                     where.buffer.write(data)
                     where.flush()
         if pending and not _traced(bytes(pending), trace) and not quiet:
-            sys.stderr.buffer.write(bytes(pending))
-            sys.stderr.flush()
+            where = sys.stdout if tty else sys.stderr
+            where.buffer.write(bytes(pending))
+            where.flush()
         status = container.wait()['StatusCode']
         return status, captured.decode(errors='replace') if capture else None
     finally:
