@@ -160,12 +160,6 @@ def exchange(_):
             sweep.sweep(run)
 
 
-# make test's phases: the suite on pytest-xdist's workers, then the measurement targets' tests (marked
-# `measure`: bench, loss table, random loss, soak, speed), one at a time, where the suite's own load
-# cannot starve what they time.
-PHASES = (('not measure', None), ('measure', '0'))
-
-
 def _counted(junit):
     """(passed, failed, skipped) from a JUnit XML file pytest wrote (nothing: no test ran)."""
     import xml.etree.ElementTree as ElementTree
@@ -198,7 +192,9 @@ def gradescope(_):
 
 
 def test(args):
-    """make test: the suite in its two phases (PHASES), then a sweep of what this run made."""
+    """make test: the suite on pytest-xdist's workers (the measurement targets' tests, which assert no
+    time, on workers of their own: their groups start first, tests/conftest.py), then a sweep of what
+    this run made."""
     import tempfile
     from . import browser, images, sweep
     settings, compose = _setup(None, own=False)
@@ -210,23 +206,20 @@ def test(args):
     workers = os.environ.get('TEST_WORKERS') or '4'
     checked.port('TEST_WORKERS', workers)
     extra = checked.arguments('PYTEST_ARGS', os.environ.get('PYTEST_ARGS', ''))
-    totals, statuses, stopped = [0, 0, 0], [], False
+    stopped = False
     try:
         with tempfile.TemporaryDirectory(prefix='socket-lab-test-') as folder:
-            for number, (marks, phase_workers) in enumerate(PHASES):
-                junit = os.path.join(folder, 'phase-{}.xml'.format(number))
-                statuses.append(subprocess.run([sys.executable, '-m', 'pytest', '-n', phase_workers or workers, '-m', marks,
-                                                '--junitxml', junit, *extra], env=env).returncode)
-                totals = [a + b for a, b in zip(totals, _counted(junit))]
+            junit = os.path.join(folder, 'junit.xml')
+            status = subprocess.run([sys.executable, '-m', 'pytest', '-n', workers, '--junitxml', junit, *extra],
+                                    env=env).returncode
+            totals = _counted(junit)
     except KeyboardInterrupt:
         stopped = True
         return 130
     finally:  # after a stop, what the signal also reached finishes first (sweep.sweep_when_stopped)
         (sweep.sweep_when_stopped if stopped else sweep.sweep)(run)
-    print('suite: {} passed, {} failed, {} skipped'.format(*totals))  # both phases, as one closing line
-    if all(status == 5 for status in statuses):
-        return 5  # pytest's own "no tests ran"
-    return next((status for status in statuses if status not in (0, 5)), 0)
+    print('suite: {} passed, {} failed, {} skipped'.format(*totals))  # the closing line, whatever pytest's summary scrolled
+    return status
 
 
 def bench(_):

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from . import engine, images, lab, learner, netcat, oneoff
 from .settings import SettingError, port
-from .wire import capture
 
 # The next lesson's loop, `for i in {1..100}; do python3 ClientPython.py; done`, with the count given
 # as an argument (bash expands {1..100} before it would read a variable). Each client is a new connection.
@@ -92,6 +91,7 @@ def _client(settings, compose, asked_udp, to_nc):
                           environment=placement.environment, beside=placement.beside)[0]
     if not settings.capture:
         return exchange()
+    from .wire import capture  # only when it captures: its decoder (dpkt) is a third of make tcp's imports
     name = 'udp' if placement.udp else 'tcp-nc' if placement.against_nc else 'tcp'
     return capture.around(settings, compose, service, name, exchange, interface='lo' if placement.beside else 'eth0')
 

@@ -110,7 +110,7 @@ def test_make_nc_stopped_then_the_udp_exchange_works(lab, stop):
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
-@pytest.mark.measure  # it times a measurement (or a suite): alone, after the parallel phase
+@pytest.mark.measure  # a measurement target, stopped: on this module's lab
 @pytest.mark.parametrize('stop', SIGNALS)
 def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
     terminal = make(PROJECT, 'loss-table', env={'LOSSES': '30', 'RUNS': '3'})
@@ -123,7 +123,8 @@ def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
-@pytest.mark.measure  # it times a measurement (or a suite): alone, after the parallel phase
+@pytest.mark.measure
+@pytest.mark.xdist_group('bench')  # a group of its own (with the module's: bench_interrupts): it needs no lab
 @pytest.mark.parametrize('stop', SIGNALS)
 def test_make_bench_stopped_keeps_what_it_measured_and_removes_its_servers(stop):
     results = ROOT / 'results' / '.test-{}-interrupted-bench-{}'.format(RUN, stop.__name__)
@@ -144,9 +145,16 @@ def test_make_bench_stopped_keeps_what_it_measured_and_removes_its_servers(stop)
         shutil.rmtree(results, ignore_errors=True)
 
 
-@pytest.mark.measure  # it times a measurement (or a suite): alone, after the parallel phase
+@pytest.fixture(scope='module')
+def other_lab():
+    """A lab of this run beside the nested make test (on a worker of its own: not this module's lab)."""
+    yield from lab_up(PROJECT + '-beside')
+
+
+@pytest.mark.measure
+@pytest.mark.xdist_group('nested-test')  # a group of its own (nested-test_interrupts), beside a lab of its own
 @pytest.mark.parametrize('stop', SIGNALS)
-def test_make_test_stopped_sweeps_its_own_run_and_nothing_else(lab, stop):
+def test_make_test_stopped_sweeps_its_own_run_and_nothing_else(other_lab, stop):
     def nested(labels):
         return (labels.get(engine.RUN_LABEL, '').startswith(RUN + '-test-')
                 or labels.get(engine.PROJECT_LABEL, '').startswith(sweep.RUN_PROJECT_PREFIX + RUN + '-test-'))
@@ -155,5 +163,5 @@ def test_make_test_stopped_sweeps_its_own_run_and_nothing_else(lab, stop):
     status, _ = interrupt(terminal, lambda: containers(nested), stop, 'the nested make test never started a container')
     assert status != 0
     assert not containers(nested)
-    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)  # the suite's own lab untouched
+    assert run(other_lab, 'tcp') == (LESSON['client'], 0)  # the suite's own lab untouched
 
