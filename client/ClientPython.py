@@ -4,9 +4,10 @@ import socket
 import sys
 
 # Lab addition: the lesson's globals, taken from environment variables of the same names when set,
-# so the same file talks to the server container, the netcat container or localhost.
+# so the same file talks to the server container, the netcat container or localhost (a port that is
+# no number is refused in one line when the program starts: parse_command_line_arguments).
 SERVER_NAME = os.environ.get('SERVER_NAME', 'localhost')
-SERVER_PORT = os.environ.get('SERVER_PORT', '12345')
+SERVER_PORT = int(os.environ['SERVER_PORT']) if os.environ.get('SERVER_PORT', '').isdigit() else 12345
 
 # Lab addition: seconds to wait for a reply (or a connection) before giving up with a clear line.
 TIMEOUT = 30.0
@@ -120,7 +121,7 @@ class OneLineParser(argparse.ArgumentParser):
 def parse_command_line_arguments(args):
     parser = OneLineParser(prog='ClientPython', description="The lesson's TCP/UDP client.")
     parser.add_argument('--host', default=SERVER_NAME, help='server name or address (default: $SERVER_NAME or localhost)')
-    parser.add_argument('--port', default=SERVER_PORT, type=port_number, help='server port (default: $SERVER_PORT or 12345)')
+    parser.add_argument('--port', default=os.environ.get('SERVER_PORT', str(SERVER_PORT)), type=port_number, help='server port (default: $SERVER_PORT or 12345)')
     parser.add_argument('--udp', action='store_true', help='run the UDP stage (start_client_simple_udp)')
     parser.add_argument('--timeout', default=TIMEOUT, type=positive_seconds, help='seconds to wait for a reply (default: 30)')
     parser.add_argument('--send-str', action='store_true', help="make the lesson's mistake: send a str, not bytes")

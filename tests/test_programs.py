@@ -63,6 +63,9 @@ def local_server():
 @pytest.mark.parametrize('args, port', [
     ([], 12345), (['-p', '40000'], 40000), (['--port=40000'], 40000), (['-p'], 12345),
     (['-p', '1'], 1), (['--port=65535'], 65535),
+    # the lesson's order: the first -p wins over any --port=, then the first --port=
+    (['--port=40001', '-p', '40002'], 40002), (['-p', '40002', '--port=40001'], 40002),
+    (['-p', '40001', '-p', '40002'], 40001), (['--port=40001', '--port=40002'], 40001),
 ])
 def test_server_port_arguments(server, args, port):
     assert server.parse_command_line_arguments(args) == port
@@ -131,6 +134,20 @@ def test_client_globals_come_from_the_environment(monkeypatch):
     module = load(CLIENT_FILE)
     flags = module.parse_command_line_arguments([])
     assert (flags.host, flags.port) == ('netcat', 40000)
+
+
+def test_client_globals_are_the_lessons_types_when_imported(monkeypatch, local_server):
+    """A learner who imports the client and calls start_client_simple() (its __main__ part not run)
+    gets the lesson's int port, and the exchange."""
+    monkeypatch.delenv('SERVER_PORT', raising=False)
+    assert load(CLIENT_FILE).SERVER_PORT == 12345
+    monkeypatch.setenv('SERVER_PORT', str(local_server.port))
+    module = load(CLIENT_FILE)
+    assert module.SERVER_PORT == local_server.port
+    done = subprocess.run([sys.executable, '-c', 'import ClientPython; ClientPython.start_client_simple()'],
+                          cwd=CLIENT_FILE.parent, capture_output=True, text=True, timeout=10,
+                          env={**os.environ, 'SERVER_PORT': str(local_server.port), 'PYTHONDONTWRITEBYTECODE': '1'})
+    assert (done.stdout, done.stderr, done.returncode) == ("Received: b'Hello, world'\n", '', 0)
 
 
 def test_client_flags(client):
