@@ -177,24 +177,33 @@ def _why(error, lab):
     return '; '.join([said, *ends])
 
 
-def play(exchange, compose, settings, run, backend=None):
+def play(exchange, compose, settings, run, backend=None, judges='server'):
     """(passed, why) for one judged exchange, on a network of its own (BACKEND: the catalogue's lab
-    class, socketlab.exchanges.Lab by default, socketlab.onehost.HostLab where there is no Docker)."""
+    class, socketlab.exchanges.Lab by default, socketlab.onehost.HostLab where there is no Docker).
+    The exchange is recorded: a failure's line ends with what the wire showed of the JUDGES program."""
     from . import catalogue, health
     if backend is None:
         from .exchanges import Lab as backend
-    lab = backend(compose, settings, run)
+    lab = backend(compose, settings, run, wire=True)
     try:
         try:
             catalogue.play(exchange, lab)
         except (AssertionError, RuntimeError, TimeoutError, OSError, health.StoppedError, _docker_errors()) as error:
-            return False, _why(error, lab)  # a step the learner's program never let happen
+            return False, _with_wire(_why(error, lab), lab, judges)  # a step the learner's program never let happen
         for key, (actual, expected) in catalogue.transcripts(exchange, lab).items():
             if actual != expected:
-                return False, _differs(key, actual, expected)
+                return False, _with_wire(_differs(key, actual, expected), lab, judges)
         return True, 'as the lesson shows'
     finally:
         lab.close()
+
+
+def _with_wire(why, lab, judges):
+    """WHY, and what the capture showed of the judged program where it differs from the lesson's on the wire."""
+    from .wire import verdict
+    packets = lab.packets() if hasattr(lab, 'packets') else None
+    wire = verdict.said(packets, judges) if packets is not None else ''
+    return '{}; {}'.format(why, wire) if wire else why
 
 
 def _docker_errors():
@@ -254,7 +263,8 @@ def judge(settings, compose, files, checks, asked, table, catalogue, run, shown=
         row.played, row.why = applies(check, files)
         if row.played:
             start = time.monotonic()
-            row.passed, row.why = play(judged(catalogue[check['exchange']], check, files), compose, settings, run, backend)
+            row.passed, row.why = play(judged(catalogue[check['exchange']], check, files), compose, settings, run, backend,
+                                       check['judges'])
             row.seconds = time.monotonic() - start
         rows.append(row)
         if shown:

@@ -30,6 +30,7 @@ PROGRAMS = {'server': '/app/ServerPython.py', 'client': '/app/ClientPython.py', 
 # kind -> (compose service, network alias)
 KINDS = {'server': ('server', 'server'), 'netcat': ('netcat', 'netcat'), 'nc-client': ('netcat', None),
          'client': ('client', None), 'client-loop': ('client', None)}
+CLIENTS = ('client', 'client-loop', 'nc-client')  # the kinds that reach a server or nc
 # A client-loop role: the next lesson's `for i in {1..100}; do python3 ClientPython.py; done` (socketlab.client).
 from .client import LOOP_ENTRYPOINT  # noqa: E402
 class StartLine(LogMessageWaitStrategy):
@@ -108,17 +109,21 @@ class Role:
 
 
 class Lab:
-    """A fresh user-defined bridge network and the roles started on it, all labelled with the run."""
+    """A fresh user-defined bridge network and the roles started on it, all labelled with the run.
+    WIRE: the exchange is recorded (tcpdump beside the host the first client reaches), for packets()."""
 
-    def __init__(self, compose, settings, run):
+    def __init__(self, compose, settings, run, wire=False):
         self.compose, self.settings, self.run = compose, settings, run
         self.labels = {engine.RUN_LABEL: run}
         self.network = Network(docker_network_kw={'labels': self.labels, 'driver': 'bridge'})
         self.network.create()
         self.roles = {}
+        self.wire, self.recorder = wire, None
 
     def start(self, name, spec):
         kind = spec['kind']
+        if self.wire and self.recorder is None and kind in CLIENTS:
+            self.recorder = self._recorder(spec)
         service_name, alias = KINDS[kind]
         service = normalised_services(self.compose, self.settings)[service_name]
         options, tmpfs = container_options(service)
@@ -170,6 +175,45 @@ class Lab:
             health.wait_healthy(role.docker)
         return role
 
+    def _recorder(self, spec):
+        """tcpdump (compose's capture-server service, NET_RAW) in the network namespace of the host the
+        client is about to reach: its loopback when the client runs beside it, else the lab network's
+        interface. None when no such host runs."""
+        kinds = [role for role in self.roles.values() if role.spec['kind'] == 'server'] or \
+            [role for role in self.roles.values() if role.spec['kind'] == 'netcat']
+        peer = self.roles[spec['beside']] if 'beside' in spec else (kinds[0] if kinds else None)
+        if peer is None:
+            return None
+        service = normalised_services(self.compose, self.settings)['capture-server']
+        options, tmpfs = container_options(service)
+        # --immediate-mode: each packet as it comes (not in the kernel's blocks, handed over up to a second later)
+        command = ['-i', 'lo' if 'beside' in spec else 'eth0', '--immediate-mode', '-U', '-w', '-', 'port',
+                   str(self.settings.server_port)]
+        container = DockerContainer(service['image'], command=command, network_mode='container:' + peer.docker.id,
+                                    **{**options, 'labels': {**(service.get('labels') or {}), **self.labels}})
+        container.tmpfs.update(tmpfs)
+        container.waiting_for(LogMessageWaitStrategy('listening on').with_startup_timeout(int(health.WAIT))
+                              .with_poll_interval(health.POLL))
+        try:
+            container.start()
+        except BaseException:  # never listening: removed here, as it is no recorder
+            if container.get_wrapped_container() is not None:
+                oneoff.remove(container.get_wrapped_container())
+            raise
+        return container
+
+    def packets(self):
+        """What the recorder saw so far, as socketlab.wire.ladder reads it; None when nothing was recorded."""
+        if self.recorder is None:
+            return None
+        import io
+        from .wire import ladder
+        data = self.recorder.get_wrapped_container().exec_run(['cat', '/tmp/capture.pcap']).output
+        try:
+            return ladder.read_packets(io.BytesIO(data), self.settings.server_port)
+        except Exception:  # noqa: BLE001 - a capture cut short (its last packet half written) says nothing
+            return None
+
     def values(self):
         return {name + '_ip': role.ip for name, role in self.roles.items()}
 
@@ -184,6 +228,8 @@ class Lab:
             if role.terminal:
                 role.terminal.close()
             oneoff.remove(role.docker)
+        if self.recorder is not None:
+            oneoff.remove(self.recorder.get_wrapped_container())
         self.network.remove()
 
 

@@ -74,17 +74,20 @@ def test_the_lessons_programs_as_printed_pass(results, tmp_path):
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize('files, edit, stage, why', [
+# (the learner's files, their edit, the stage, the line that says where; what the capture showed, or
+# None where the wire is as the lesson's and the difference is in what a program printed)
+@pytest.mark.parametrize('files, edit, stage, why, wire', [
     (('ClientPython-tcp.py', None), ("sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')"), 'client-tcp',
-     "client: TypeError: a bytes-like object is required, not 'str'"),
+     "client: TypeError: a bytes-like object is required, not 'str'", 'the wire: your client sent no data'),
     (('ClientPython-tcp.py', None), ("print('Received:', data)", "print('Received:', data.decode())"), 'client-tcp',
-     "client printed: Received: Hello, world  where the lesson prints: Received: b'Hello, world'"),
+     "client printed: Received: Hello, world  where the lesson prints: Received: b'Hello, world'", None),
     ((None, 'ServerPython-lesson2.py'), ('conn.sendall(data)', 'conn.sendall(data[:-1])'), 'server-echo',
-     "nc: 'Hello\\nHello\\n' did not show; the terminal shows 'Hello\\nHello'"),
+     "nc: 'Hello\\nHello\\n' did not show; the terminal shows 'Hello\\nHello'",
+     'the wire: your server sent back 5 of the 6 bytes it received'),
     ((None, 'ServerPython-lesson2.py'), ('print("Received new connection from ", addr)', 'print("Received new connection from", addr)'),
-     'server-echo', "server printed: Received new connection from ('127.0.0.1', "),
+     'server-echo', "server printed: Received new connection from ('127.0.0.1', ", None),
 ], ids=['client-sends-a-str', 'client-prints-decoded-text', 'server-drops-the-last-byte', 'server-lost-a-space'])
-def test_a_learners_mistake_fails_its_stage_with_the_line_that_says_where(results, tmp_path, files, edit, stage, why):
+def test_a_learners_mistake_fails_its_stage_with_the_line_that_says_where(results, tmp_path, files, edit, stage, why, wire):
     done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, *files, edit=edit)), 'ONLY=' + stage)
     # the lab's exit 1, which make reports as its own 2
     assert done.returncode == 2 and done.stderr.rstrip().endswith('Error 1'), done.stdout + done.stderr
@@ -92,6 +95,10 @@ def test_a_learners_mistake_fails_its_stage_with_the_line_that_says_where(result
     assert tests[stage][:3] == ('failed', 0, POINTS[stage]) and score == 0
     assert why in failures[stage] and why in tests[stage][3], failures
     assert why in done.stdout
+    if wire:
+        assert failures[stage].endswith('; ' + wire), failures[stage]
+    else:
+        assert 'the wire:' not in failures[stage], failures[stage]
 
 
 def test_outputs_follow_their_formats():
@@ -161,7 +168,7 @@ def test_make_grade_grades_a_hostile_class_contained_and_leaves_nothing(tmp_path
     assert (grades['dave']['server-echo'], grades['eve']['client-tcp'], grades['frank']['client-tcp']) == ('0', '0', '0')
     said = {name: json.loads((folder / name / 'results.json').read_text())['tests'][0]['output'] for name in ('dave', 'eve')}
     assert said == {'dave': "the server never printed its start line within 30 s (it printed: '')",
-                    'eve': 'client did not exit within 30 s'}
+                    'eve': 'client did not exit within 30 s; the wire: your client opened no connection and sent nothing'}
     frank = json.loads((folder / 'frank' / 'results.json').read_text())['tests'][0]['output']
     assert 'docker.sock: False root: False host files: False' in frank, frank
     assert '<th>alice</th>' in (folder / 'grades.html').read_text()
