@@ -41,8 +41,9 @@ def _loops_of_clients(item):
 
 # The groups (one worker each, in turn) that take longest, longest first: pytest-xdist hands out whole
 # groups in the order collected, so these start at once and the short tests fill the other workers
-# around them. Measured here (2 cores): wire about 75 s, interrupts 55, loss-table 60, lesson-files 45,
-# bench 45, random-loss 35, faults 30, nested-test 30, make-v2 and make-v1 30 each.
+# around them (in each of make test's phases). Measured here (2 cores): wire about 75 s, loss-table 60,
+# interrupts 55, lesson-files 45, bench 45, random-loss 35, faults 30, nested-test 30, make-v2 and
+# make-v1 30 each.
 LONGEST = ('wire', 'loss-table', 'interrupts', 'lesson-files', 'bench', 'random-loss', 'faults', 'nested-test',
            'make-v2', 'make-v1', 'edit-loop', 'hardening', 'soak')
 

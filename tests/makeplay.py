@@ -1,8 +1,10 @@
 """Plays make targets the way a person does, in real terminals (pexpect), for the suite's own compose
 projects: a lab the user has running is never touched, and the run's sweep removes what they leave."""
 import os
+import signal
 
 import pexpect
+import pytest
 
 from socketlab import catalogue, engine, health, netcat, sweep
 from socketlab.paths import ROOT
@@ -160,3 +162,31 @@ def answered_udp(project, cwd=ROOT, env=None):
         return lines(udp.before), nc_ip, finish(udp)
     finally:
         udp.close(force=True)
+
+
+# Stopping a target as a person or a CI job does (tests/test_interrupts.py, tests/test_bench.py).
+def ctrl_c(terminal):
+    terminal.sendintr()  # the terminal's Ctrl-C: SIGINT to the foreground process group, as a person does
+
+
+def sigterm(terminal):
+    os.killpg(terminal.pid, signal.SIGTERM)  # make and what it runs, as a stopped CI job or `kill -- -PGID`
+
+
+SIGNALS = [pytest.param(ctrl_c, id='ctrl-c'), pytest.param(sigterm, id='sigterm')]
+
+
+def containers(predicate):
+    """The Engine's containers whose labels PREDICATE accepts."""
+    return [c for c in engine.client().containers.list(all=True, sparse=True) if predicate(c.attrs.get('Labels') or {})]
+
+
+def interrupt(terminal, ready, stop, what, timeout=health.WAIT):
+    """Waits for ready() (a real sign the target has started something), stops it, waits for its end."""
+    try:
+        health.eventually(ready, timeout=timeout, what=what)
+        stop(terminal)
+        terminal.expect(pexpect.EOF)
+    finally:
+        terminal.close(force=True)
+    return terminal.exitstatus, terminal.signalstatus

@@ -5,15 +5,18 @@ import os
 import shutil
 import subprocess
 
+import pexpect
 import pytest
 
 from socketlab.paths import ROOT
 from socketlab import engine
-from makeplay import Created, person_env
+from makeplay import SIGNALS, Created, containers, interrupt, person_env
 
 pytestmark = [pytest.mark.measure, pytest.mark.docker, pytest.mark.xdist_group('bench')]
 TINY = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1024,65536 --concurrency 1,3 --exchanges 6'
 FIGURES = ['rtt_p50_us', 'rtt_p99_us', 'conn_per_s', 'bulk_MBps']
+MEASURING = 300  # seconds a measurement may go without printing: far past what it needs alone (a few)
+SLOW_BENCH = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1,1024 --parts servers,recv-sizes'
 
 
 @pytest.fixture(scope='module')
@@ -124,3 +127,25 @@ def test_a_delay_on_the_lesson_servers_packets_adds_at_least_itself_to_its_round
     delay = bench['delay']
     assert delay['delay'] == '100ms' and delay['delayed_ms'] >= 100 and delay['added_ms'] >= 100 - delay['direct_ms']
     assert "with DELAY=100ms on its outgoing packets" in done.stdout
+
+
+# Stopped (here, in this module's group: one bench at a time, so that what a bench leaves is its own).
+@pytest.mark.parametrize('stop', SIGNALS)
+def test_make_bench_stopped_keeps_what_it_measured_and_removes_its_servers(stop):
+    run = os.environ['SOCKET_LAB_RUN']
+    results = ROOT / 'results' / '.test-{}-interrupted-bench-{}'.format(run, stop.__name__)
+    terminal = pexpect.spawn('make', ['bench', 'RESULTS=' + str(results.relative_to(ROOT)), 'BENCH_ARGS=' + SLOW_BENCH],
+                             cwd=str(ROOT), env=person_env(), encoding='utf-8', timeout=MEASURING)
+    try:
+        # the echo servers' table is measured and written, the receive sizes (RECV_SIZE=1 first) under way
+        status, _ = interrupt(terminal, lambda: terminal.expect_exact('receive sizes') == 0, stop, 'make bench never measured',
+                              timeout=MEASURING)
+        assert status != 0
+        assert 'what it measured so far is in' in terminal.before
+        (folder,) = results.iterdir()
+        measured = json.loads((folder / 'bench.json').read_text())  # whole: a file written at once
+        assert list(measured['servers']) == ['lesson', 'socat', 'ncat'] and measured['recv_size'] is None
+        assert not list(results.rglob('*.tmp'))
+        assert not containers(lambda labels: labels.get(engine.RUN_LABEL, '').startswith(run + '-bench-'))
+    finally:
+        shutil.rmtree(results, ignore_errors=True)

@@ -104,7 +104,7 @@ def speed_things():
             {t for i in client.images.list() for t in i.tags if t.startswith(prefixes)})
 
 
-@pytest.mark.measure  # it times make (figures only, asserted none): on this module's worker, beside its copy
+@pytest.mark.measure  # it times make (figures only, asserted none): after the rest of the suite
 def test_make_speed_measures_on_a_copy_and_leaves_nothing():
     before = speed_things()  # this module's own copy, above
     results = ROOT / 'results' / '.test-{}-speed'.format(os.environ['SOCKET_LAB_RUN'])

@@ -1,35 +1,20 @@
 """Ctrl-C (SIGINT from the terminal) or SIGTERM (a closed job, a CI stop) to any target at a point
 where it has started something: nothing it started is left running, no impairment is left active,
 no half-written file, what a measurement had measured is kept, and the next make tcp serves the lesson."""
-import json
 import os
-import shutil
-import signal
 
 import pexpect
 import pytest
 
 from socketlab import engine, health, sweep
 from socketlab.paths import ROOT, STATE
-from makeplay import (LESSON, answered_udp, impairments, lab_up, leftovers, make, person_env, project_name, run,
-                      udp_client_lines, wait_received)
+from makeplay import (LESSON, SIGNALS, answered_udp, containers, impairments, interrupt, lab_up, leftovers, make,
+                      person_env, project_name, run, udp_client_lines, wait_received)
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('interrupts')]
 PROJECT = project_name('-interrupts')
 RUN = os.environ.get('SOCKET_LAB_RUN', '')
 MEASURING = 300  # seconds a measurement may go without printing: far past what it needs alone (a few)
-SLOW_BENCH = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1,1024 --parts servers,recv-sizes'
-
-
-def ctrl_c(terminal):
-    terminal.sendintr()  # the terminal's Ctrl-C: SIGINT to the foreground process group, as a person does
-
-
-def sigterm(terminal):
-    os.killpg(terminal.pid, signal.SIGTERM)  # make and what it runs, as a stopped CI job or `kill -- -PGID`
-
-
-SIGNALS = [pytest.param(ctrl_c, id='ctrl-c'), pytest.param(sigterm, id='sigterm')]
 
 
 @pytest.fixture(scope='module')
@@ -37,23 +22,8 @@ def lab():
     yield from lab_up(PROJECT)
 
 
-def containers(predicate):
-    return [c for c in engine.client().containers.list(all=True, sparse=True) if predicate(c.attrs.get('Labels') or {})]
-
-
 def one_offs(labels):
     return labels.get(engine.PROJECT_LABEL) == PROJECT and labels.get(engine.ONEOFF_LABEL) == 'True'
-
-
-def interrupt(terminal, ready, stop, what, timeout=health.WAIT):
-    """Waits for ready() (a real sign the target has started something), stops it, waits for its end."""
-    try:
-        health.eventually(ready, timeout=timeout, what=what)
-        stop(terminal)
-        terminal.expect(pexpect.EOF)
-    finally:
-        terminal.close(force=True)
-    return terminal.exitstatus, terminal.signalstatus
 
 
 def half_written():
@@ -110,7 +80,7 @@ def test_make_nc_stopped_then_the_udp_exchange_works(lab, stop):
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
-@pytest.mark.measure  # a measurement target, stopped: on this module's lab
+@pytest.mark.measure  # a measurement target, stopped (on this module's lab): after the rest of the suite
 @pytest.mark.parametrize('stop', SIGNALS)
 def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
     terminal = make(PROJECT, 'loss-table', env={'LOSSES': '30', 'RUNS': '3'})
@@ -121,28 +91,6 @@ def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
     assert impairments(output) == ['server: no impairment', 'netcat: no impairment'], output
     assert not containers(one_offs) and not half_written()
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
-
-
-@pytest.mark.measure
-@pytest.mark.xdist_group('bench')  # a group of its own (with the module's: bench_interrupts): it needs no lab
-@pytest.mark.parametrize('stop', SIGNALS)
-def test_make_bench_stopped_keeps_what_it_measured_and_removes_its_servers(stop):
-    results = ROOT / 'results' / '.test-{}-interrupted-bench-{}'.format(RUN, stop.__name__)
-    terminal = pexpect.spawn('make', ['bench', 'RESULTS=' + str(results.relative_to(ROOT)), 'BENCH_ARGS=' + SLOW_BENCH],
-                             cwd=str(ROOT), env=person_env(), encoding='utf-8', timeout=MEASURING)
-    try:
-        # the echo servers' table is measured and written, the receive sizes (RECV_SIZE=1 first) under way
-        status, _ = interrupt(terminal, lambda: terminal.expect_exact('receive sizes') == 0, stop, 'make bench never measured',
-                          timeout=MEASURING)
-        assert status != 0
-        assert 'what it measured so far is in' in terminal.before
-        (folder,) = results.iterdir()
-        measured = json.loads((folder / 'bench.json').read_text())  # whole: a file written at once
-        assert list(measured['servers']) == ['lesson', 'socat', 'ncat'] and measured['recv_size'] is None
-        assert not list(results.rglob('*.tmp'))
-        assert not containers(lambda labels: labels.get(engine.RUN_LABEL, '').startswith(RUN + '-bench-'))
-    finally:
-        shutil.rmtree(results, ignore_errors=True)
 
 
 @pytest.fixture(scope='module')

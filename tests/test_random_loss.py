@@ -1,10 +1,11 @@
 """Under 30% random loss, make tcp delivers every time, and the lab is never wedged: on a lab of its own
-(its own pytest-xdist group: twenty exchanges under loss take a minute or more)."""
+(its own pytest-xdist group, handed out first: twenty exchanges under loss take a minute or more, most
+of it waiting for the kernel's retransmissions; each client waits up to 60 s, far past need)."""
 import pytest
 
 from makeplay import LESSON, lab_up, project_name, run
 
-pytestmark = [pytest.mark.measure, pytest.mark.docker, pytest.mark.xdist_group('random-loss'), pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('random-loss'), pytest.mark.timeout(600)]
 PROJECT = project_name('-random-loss')
 
 

@@ -6,10 +6,10 @@
 Then delay (make impair DELAY=, on the container's outgoing packets) with and without loss: the same
 two figures with DELAY on nc's and on the server's outgoing packets.
 Bounded: 200 datagrams and RUNS exchanges per row, each with the client's timeout. Env: LOSSES
-(default "0 10 30 50"), DELAYS (default "50ms 100ms"), RUNS (default 10).
+(default "0 10 30 50"), DELAYS (default "50ms 100ms"), RUNS (default 10), CUT_OFF_OTHERS (default 5).
 Then the next lesson's point: one client whose packets are all lost (its host cut off the network after
-it connected and sent), and 5 other clients after it (timeout 5 s each): how many the simple server and
-the threads stage serve, and how fast."""
+it connected and sent), and CUT_OFF_OTHERS other clients after it (timeout 5 s each): how many the
+simple server and the threads stage serve, and how fast."""
 import dataclasses
 import os
 import statistics
@@ -45,7 +45,7 @@ def exchanges(settings, compose, server, count, timeout):
     return delivered, statistics.median(times)
 
 
-def cut_off(settings, compose, stage, others=5):
+def cut_off(settings, compose, stage, others):
     """(others served, their median seconds) while one client is cut off, for one server stage."""
     staged = dataclasses.replace(settings, stage=stage)
     server = lab.server(staged, compose)
@@ -78,6 +78,9 @@ def main(settings, compose):
     runs = port('RUNS', os.environ.get('RUNS', '10'))
     if runs > 100:
         raise SettingError("bad RUNS '{}': give a number from 1 to 100".format(runs))
+    others = port('CUT_OFF_OTHERS', os.environ.get('CUT_OFF_OTHERS', '5'))
+    if others > 20:
+        raise SettingError("bad CUT_OFF_OTHERS '{}': give a number from 1 to 20".format(others))
     # A client whose last packets are lost is gone (its container removed) before it could send them
     # again, and the one-client-at-a-time server waits for it until IDLE_TIMEOUT: measure with a short one.
     short = dataclasses.replace(settings, idle_timeout='2')
@@ -97,10 +100,10 @@ def main(settings, compose):
                 print('| {} | {}% | {} | {} | {:.1f} |'.format(delay, loss, *row(short, compose, runs, loss, delay)), flush=True)
         impair.heal(short, compose)  # no loss from here on: the one client cut off is all that is lost
         print()
-        print('| server stage | other clients served (of 5) while one client is cut off | their median seconds |')
+        print('| server stage | other clients served (of {}) while one client is cut off | their median seconds |'.format(others))
         print('|---|---|---|')
         for stage in ('simple', 'threads'):
-            served, seconds = cut_off(settings, compose, stage)
+            served, seconds = cut_off(settings, compose, stage, others)
             print('| {} | {} | {:.1f} |'.format(stage, served, seconds), flush=True)
     finally:
         impair.heal(short, compose)
