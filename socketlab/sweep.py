@@ -78,11 +78,12 @@ def sweep(run):
 
 def _group_others():
     """The other processes of this process group that are not its ancestors (make, which waits for
-    it): what a signal to the whole group also reached, still finishing their own clean-up."""
+    it): what a signal to the whole group also reached, still finishing their own clean-up. A process
+    that has exited (a zombie: our own child, not yet waited for, as the stop cut that wait) is done."""
     def status(pid):
         with open('/proc/{}/stat'.format(pid)) as f:
             fields = f.read().rpartition(')')[2].split()
-        return int(fields[1]), int(fields[2])  # parent, group
+        return int(fields[1]), int(fields[2]) if fields[0] != 'Z' else None  # parent, group (None: exited)
     ancestors, pid = set(), os.getpid()
     try:
         while pid > 1:

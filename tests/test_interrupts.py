@@ -99,17 +99,28 @@ def other_lab():
     yield from lab_up(PROJECT + '-beside')
 
 
+# Moments of a nested make test (one worker, tests/test_robustness.py) at which it is stopped.
+MOMENTS = {
+    'at-its-first-container': lambda terminal, nested: containers(nested),
+    'after-its-first-test': lambda terminal, nested: terminal.expect(r'items?\]\s+\.', timeout=MEASURING) == 0,
+    'after-its-third-test': lambda terminal, nested: terminal.expect(r'items?\]\s+\.\.\.', timeout=MEASURING) == 0,
+}
+
+
 @pytest.mark.measure
 @pytest.mark.xdist_group('nested-test')  # a group of its own (nested-test_interrupts), beside a lab of its own
+@pytest.mark.parametrize('moment', MOMENTS)
 @pytest.mark.parametrize('stop', SIGNALS)
-def test_make_test_stopped_sweeps_its_own_run_and_nothing_else(other_lab, stop):
+def test_make_test_stopped_sweeps_its_own_run_and_nothing_else(other_lab, stop, moment):
     def nested(labels):
         return (labels.get(engine.RUN_LABEL, '').startswith(RUN + '-test-')
                 or labels.get(engine.PROJECT_LABEL, '').startswith(sweep.RUN_PROJECT_PREFIX + RUN + '-test-'))
-    terminal = pexpect.spawn('make', ['test', 'TEST_WORKERS=1', 'PYTEST_ARGS=-p no:cacheprovider tests/test_robustness.py'],
+    terminal = pexpect.spawn('make', ['test', 'TEST_WORKERS=1', 'PYTEST_ARGS=-p no:cacheprovider --color=no tests/test_robustness.py'],
                              cwd=str(ROOT), env=person_env(), encoding='utf-8', timeout=health.WAIT)
-    status, _ = interrupt(terminal, lambda: containers(nested), stop, 'the nested make test never started a container')
+    status, _ = interrupt(terminal, lambda: MOMENTS[moment](terminal, nested), stop,
+                          'the nested make test never got {}'.format(moment.replace('-', ' ')), timeout=MEASURING)
     assert status != 0
     assert not containers(nested)
+    assert not [n for n in engine.client().networks.list() if nested(n.attrs.get('Labels') or {})]
+    assert not [v for v in engine.client().volumes.list() if nested(v.attrs.get('Labels') or {})]
     assert run(other_lab, 'tcp') == (LESSON['client'], 0)  # the suite's own lab untouched
-

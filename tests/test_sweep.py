@@ -57,3 +57,23 @@ def test_the_processes_a_group_signal_also_reached_are_found_and_ancestors_are_n
         child.kill()
         child.wait()
     assert child.pid not in sweep._group_others()
+
+
+def test_a_process_that_has_exited_is_not_waited_for():
+    """A stopped make test's pytest, exited but not yet waited for (the stop cut the wait): a zombie of
+    the group, done; waiting for it held every stopped run for the whole bound (25 s)."""
+    import subprocess
+    import sys
+    import time
+    child = subprocess.Popen([sys.executable, '-c', 'pass'])
+    try:
+        def state():
+            with open('/proc/{}/stat'.format(child.pid)) as f:
+                return f.read().rpartition(')')[2].split()[0]
+        deadline = time.monotonic() + 30
+        while state() != 'Z' and time.monotonic() < deadline:  # until it has exited (not waited for)
+            time.sleep(0.01)
+        assert state() == 'Z'
+        assert child.pid not in sweep._group_others()
+    finally:
+        child.wait()
