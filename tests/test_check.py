@@ -74,6 +74,17 @@ def test_the_lessons_programs_as_printed_pass(results, tmp_path):
 
 
 @pytest.mark.docker
+@pytest.mark.docker
+@pytest.mark.parametrize('server, stage', [('ServerPython-counter.py', 'server-counter'),
+                                           ('ServerPython-pool.py', 'server-thread-pool')])
+def test_the_next_lessons_servers_as_printed_pass_their_stage_and_only_theirs(results, tmp_path, server, stage):
+    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, None, server)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    score, tests, failures = verdicts(folder)
+    assert set(tests) == {'server-start-port', stage} and not failures
+    assert score == POINTS['server-start-port'] + POINTS[stage]
+
+
 # (the learner's files, their edit, the stage, the line that says where; what the capture showed, or
 # None where the wire is as the lesson's and the difference is in what a program printed)
 @pytest.mark.parametrize('files, edit, stage, why, wire', [
