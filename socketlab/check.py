@@ -165,7 +165,7 @@ def _why(error, lab):
     if isinstance(error, Differs):
         return _differs(error.key, error.actual, error.expected)
     said = str(error).splitlines()[0] if str(error) else type(error).__name__
-    said = re.sub(r": stdout '.*", '', said)[:300]
+    said = re.sub(r": stdout ['\"].*", '', said)[:300]  # its output left out (either quotes): its errors' last lines follow
     ends = []
     for name, role in lab.roles.items():
         try:

@@ -76,8 +76,10 @@ def test_the_lessons_programs_as_printed_pass(results, tmp_path):
 @pytest.mark.docker
 @pytest.mark.docker
 @pytest.mark.parametrize('server, stage', [('ServerPython-counter.py', 'server-counter'),
+                                           ('ServerPython-select.py', 'server-select'),
+                                           ('ServerPython-poll.py', 'server-poll'),
                                            ('ServerPython-pool.py', 'server-thread-pool')])
-def test_the_next_lessons_servers_as_printed_pass_their_stage_and_only_theirs(results, tmp_path, server, stage):
+def test_the_next_lessons_servers_pass_their_stage_and_only_theirs(results, tmp_path, server, stage):
     done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, None, server)))
     assert done.returncode == 0, done.stdout + done.stderr
     score, tests, failures = verdicts(folder)
@@ -128,6 +130,21 @@ def test_outputs_follow_their_formats():
     assert cases['server-lock'].find('skipped') is not None and cases['client-tcp'].find('failure') is None
     assert check.summary(rows).splitlines()[-1] == 'Score: 2 of 4.'
     assert 'output' in json.loads(check.gradescope([]))  # an empty submission: 0, and a reason
+
+
+def test_a_failed_steps_line_leaves_the_output_out_and_names_each_programs_last_error():
+    class Role:
+        def __init__(self, err):
+            self.err = err
+
+        def stderr(self):
+            return self.err
+
+    class Lab:
+        roles = {'server': Role('Traceback (most recent call last):\nKeyError: <socket.socket [closed]>\n'), 'loop1': Role('')}
+    for quoted in ('"Starting client...\\nReceived: b\'Hello, world\'"', "'Starting client...'"):
+        error = AssertionError('loop1 exited with 1, not 0: stdout {}, stderr \'\''.format(quoted))
+        assert check._why(error, Lab()) == 'loop1 exited with 1, not 0; server: KeyError: <socket.socket [closed]>'
 
 
 def test_bad_values_are_refused_before_anything_runs(tmp_path):
