@@ -103,6 +103,7 @@ def main(settings, compose, env=None):
     from . import images, sweep
     from .catalogue import load_catalogue
     env = os.environ if env is None else env
+    started = time.monotonic()  # the class's whole time, said on the last line (measured, never asserted)
     folder = class_folder(env.get('SUBMISSIONS', ''))
     checks = check.load_checks()
     table, asked, workers = check.points(env.get('POINTS', ''), checks), check.only(env.get('ONLY', ''), checks), at_once(env.get('AT_ONCE', ''))
@@ -127,6 +128,6 @@ def main(settings, compose, env=None):
         sweep.sweep(parent)
     write_atomic(out / 'grades.csv', csv_table(asked, graded))
     write_atomic(out / 'grades.html', html_table(asked, graded))
-    print('{} learners graded. Results in {}: grades.csv, grades.html, and each learner\'s junit.xml, results.json, '
-          'summary.md'.format(len(graded), out.relative_to(ROOT)))
+    print('{} learners graded in {:.0f} s. Results in {}: grades.csv, grades.html, and each learner\'s junit.xml, '
+          'results.json, summary.md'.format(len(graded), time.monotonic() - started, out.relative_to(ROOT)))
     return 0

@@ -71,6 +71,12 @@ def test_the_lessons_programs_as_printed_pass(results, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     score, tests, failures = verdicts(folder)
     assert set(tests) == {'client-tcp', 'client-tcp-against-nc', 'server-start-port', 'server-lock'} and not failures
+    # the lesson's client connects to 'localhost': run on its peer's host, and said so in one line
+    said = "as the lesson shows, run on the server's host: it connects to 'localhost', as in the lesson's terminals"
+    assert tests['client-tcp'][3] == said
+    assert any(line.startswith('client-tcp ') and line.endswith("passed, run on the server's host: it connects to "
+                                                                "'localhost', as in the lesson's terminals")
+               for line in done.stdout.splitlines()), done.stdout
 
 
 @pytest.mark.docker
