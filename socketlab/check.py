@@ -28,6 +28,7 @@ from .settings import SettingError, inside_project
 CHECKS = ROOT / 'tests' / 'checks.yaml'
 FILES = {'client': 'ClientPython.py', 'server': 'ServerPython.py'}
 CLIENT_KINDS = ('client', 'client-loop')
+PASSED = 'as the lesson shows'  # a passed stage's line, and the start of a longer one (_passed)
 
 
 @dataclass
@@ -203,17 +204,17 @@ def _passed(exchange, judges):
     the programs connect to 'localhost'), it says the check ran them so."""
     beside = [role['beside'] for role in exchange['roles'].values() if 'beside' in role]
     if not beside:
-        return 'as the lesson shows'
+        return PASSED
     if judges == 'client':
         host = "nc's" if exchange['roles'][beside[0]]['kind'] == 'netcat' else "the server's"
-        return "as the lesson shows, run on {} host: it connects to 'localhost', as in the lesson's terminals".format(host)
-    return "as the lesson shows, its clients on its host: they connect to 'localhost', as in the lesson's terminals"
+        return PASSED + ", run on {} host: it connects to 'localhost', as in the lesson's terminals".format(host)
+    return PASSED + ", its clients on its host: they connect to 'localhost', as in the lesson's terminals"
 
 
 def _with_wire(why, lab, judges):
     """WHY, and what the capture showed of the judged program where it differs from the lesson's on the wire."""
     from .wire import verdict
-    packets = lab.packets() if hasattr(lab, 'packets') else None
+    packets = lab.packets()
     wire = verdict.said(packets, judges) if packets is not None else ''
     return '{}; {}'.format(why, wire) if wire else why
 
@@ -260,8 +261,7 @@ def summary(rows):
         verdict = ('passed' if row.passed else 'failed: ' + row.why) if row.played else 'not played: ' + row.why
         lines.append('| {} | {} | {} |'.format(row.stage, '{}/{}'.format(row.score, row.points) if row.played else '-',
                                                verdict.replace('|', '\\|')))
-    played = [row for row in rows if row.played]
-    lines += ['', 'Score: {} of {}.'.format(sum(r.score for r in played), sum(r.points for r in played))]
+    lines += ['', 'Score: {} of {}.'.format(*score(rows))]
     return '\n'.join(lines) + '\n'
 
 
@@ -281,7 +281,7 @@ def judge(settings, compose, files, checks, asked, table, catalogue, run, shown=
         rows.append(row)
         if shown:
             shown('{:<28} {:>5}  {}'.format(row.stage, '{}/{}'.format(row.score, row.points) if row.played else '-',
-                                            ('passed' + row.why.partition('as the lesson shows')[2] if row.passed
+                                            ('passed' + row.why.removeprefix(PASSED) if row.passed
                                              else 'FAILED: ' + row.why) if row.played
                                             else 'not played: ' + row.why))
     return rows

@@ -152,21 +152,15 @@ class Lab:
             options['network_mode'] = 'container:' + beside.docker.id
             if kind == 'nc-client':
                 command = ['-N', '127.0.0.1', command[-1]]
-        container = DockerContainer(service['image'], env=env, command=command, network=None if beside else self.network,
-                                    **{**options, 'labels': {**(service.get('labels') or {}), **self.labels}})
-        container.tmpfs.update(tmpfs)
+        container = self._container(service, options, tmpfs, env=env, command=command,
+                                    network=None if beside else self.network)
         if alias and beside is None:
             container.with_network_aliases(alias)
         if kind == 'server':
             # Ready when it printed its start line (it prints it once listening), or when it stopped.
             container.waiting_for(StartLine(re.compile('Starting server on|ServerPython: error'))
                                   .with_startup_timeout(int(health.WAIT)).with_poll_interval(health.POLL))
-        try:
-            container.start()
-        except BaseException:  # created but never ready (its wait failed, a Ctrl-C): removed here, as it is no role
-            if container.get_wrapped_container() is not None:
-                oneoff.remove(container.get_wrapped_container())
-            raise
+        self._start(container)
         terminal = Terminal(container.get_wrapped_container()) if options.get('tty') else None
         role = self.roles[name] = Role(name, spec, container, terminal)
         role.docker.reload()
@@ -179,24 +173,36 @@ class Lab:
         """tcpdump (compose's capture-server service, NET_RAW) in the network namespace of the host the
         client is about to reach: its loopback when the client runs beside it, else the lab network's
         interface. None when no such host runs."""
-        kinds = [role for role in self.roles.values() if role.spec['kind'] == 'server'] or \
+        hosts = [role for role in self.roles.values() if role.spec['kind'] == 'server'] or \
             [role for role in self.roles.values() if role.spec['kind'] == 'netcat']
-        peer = self.roles[spec['beside']] if 'beside' in spec else (kinds[0] if kinds else None)
+        peer = self.roles[spec['beside']] if 'beside' in spec else (hosts[0] if hosts else None)
         if peer is None:
             return None
         service = normalised_services(self.compose, self.settings)['capture-server']
-        options, tmpfs = container_options(service)
         # --immediate-mode: each packet as it comes (not in the kernel's blocks, handed over up to a second later)
         command = ['-i', 'lo' if 'beside' in spec else 'eth0', '--immediate-mode', '-U', '-w', '-', 'port',
                    str(self.settings.server_port)]
-        container = DockerContainer(service['image'], command=command, network_mode='container:' + peer.docker.id,
-                                    **{**options, 'labels': {**(service.get('labels') or {}), **self.labels}})
-        container.tmpfs.update(tmpfs)
+        container = self._container(service, *container_options(service), command=command,
+                                    network_mode='container:' + peer.docker.id)
         container.waiting_for(LogMessageWaitStrategy('listening on').with_startup_timeout(int(health.WAIT))
                               .with_poll_interval(health.POLL))
+        return self._start(container)
+
+    def _container(self, service, options, tmpfs, **given):
+        """A container of SERVICE (compose's normalised model, with its OPTIONS and TMPFS), labelled with
+        the run; GIVEN: what this one adds (its command, environment, network)."""
+        container = DockerContainer(service['image'], **given,
+                                    **{**options, 'labels': {**(service.get('labels') or {}), **self.labels}})
+        container.tmpfs.update(tmpfs)
+        return container
+
+    @staticmethod
+    def _start(container):
+        """Starts it and waits as its strategy says; created but never ready (its wait failed, a Ctrl-C):
+        removed here, as it is nothing of this lab's, and the error raised."""
         try:
             container.start()
-        except BaseException:  # never listening: removed here, as it is no recorder
+        except BaseException:
             if container.get_wrapped_container() is not None:
                 oneoff.remove(container.get_wrapped_container())
             raise

@@ -132,6 +132,10 @@ class HostLab:
         self.folder = tempfile.mkdtemp(prefix='socket-lab-onehost-')
         self.roles = {}
 
+    def packets(self):
+        """Nothing recorded (capturing needs a privilege): the backends' packets(), as the container one's."""
+        return None
+
     def _program(self, spec):
         return str(LESSON_FILES / spec['file']) if 'file' in spec else str(REFERENCE[spec['kind']])
 

@@ -72,15 +72,18 @@ def row(settings, compose, runs, loss, delay=''):
     return (udp, *exchanges(settings, compose, server, runs, timeout=10))
 
 
+def _count(name, default, most):
+    """The environment's NAME (DEFAULT where unset), a number from 1 to MOST; SettingError otherwise."""
+    count = port(name, os.environ.get(name, default))
+    if count > most:
+        raise SettingError("bad {} '{}': give a number from 1 to {}".format(name, count, most))
+    return count
+
+
 def main(settings, compose):
     losses = [impair.Impairment.parse('loss=' + word).loss for word in os.environ.get('LOSSES', '0 10 30 50').split()]
     delays = [impair.Impairment.parse('delay=' + word).delay for word in os.environ.get('DELAYS', '50ms 100ms').split()]
-    runs = port('RUNS', os.environ.get('RUNS', '10'))
-    if runs > 100:
-        raise SettingError("bad RUNS '{}': give a number from 1 to 100".format(runs))
-    others = port('CUT_OFF_OTHERS', os.environ.get('CUT_OFF_OTHERS', '5'))
-    if others > 20:
-        raise SettingError("bad CUT_OFF_OTHERS '{}': give a number from 1 to 20".format(others))
+    runs, others = _count('RUNS', '10', 100), _count('CUT_OFF_OTHERS', '5', 20)
     # A client whose last packets are lost is gone (its container removed) before it could send them
     # again, and the one-client-at-a-time server waits for it until IDLE_TIMEOUT: measure with a short one.
     short = dataclasses.replace(settings, idle_timeout='2')
