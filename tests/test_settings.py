@@ -111,9 +111,11 @@ def test_args_are_words_never_a_shell():
     'SERVER_PORT=`touch /tmp/socket-lab-pwned`', 'RESULTS=`touch /tmp/socket-lab-pwned`', 'RESULTS=a;b', 'LAB_PROJECT=../tests',
     'LAB_PROJECT=Socket-Lab', 'RESULTS=/tmp', 'PUBLISH=0x1', 'LOSS=010', 'NAME=--sweep', 'COMPOSE=v3',
     'STAGE=threads;ls', 'N=`touch /tmp/socket-lab-pwned`', 'LOOPS=9', 'N=0100',
+    'RUNS=0', 'CUT_OFF_OTHERS=`touch /tmp/socket-lab-pwned`',
 ])
 def test_through_make_nothing_runs_and_nothing_changes(setting, tmp_path):
-    target = {'LOSS': 'impair', 'NAME': 'exchange', 'N': 'clients', 'LOOPS': 'clients'}.get(setting.split('=')[0], 'lab')
+    target = {'LOSS': 'impair', 'NAME': 'exchange', 'N': 'clients', 'LOOPS': 'clients', 'RUNS': 'loss-table',
+              'CUT_OFF_OTHERS': 'loss-table'}.get(setting.split('=')[0], 'lab')
     before = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
     done = subprocess.run(['make', target, setting], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env=person_env())
@@ -122,3 +124,13 @@ def test_through_make_nothing_runs_and_nothing_changes(setting, tmp_path):
     assert not os.path.exists('/tmp/socket-lab-pwned')
     after = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
     assert after == before
+
+
+@pytest.mark.parametrize('name, text, most', [('RUNS', '0', 100), ('RUNS', '101', 100), ('CUT_OFF_OTHERS', '21', 20),
+                                             ('CUT_OFF_OTHERS', 'x', 20)])
+def test_the_loss_tables_counts_say_their_own_bounds(monkeypatch, name, text, most):
+    from socketlab.measure import loss_table
+    monkeypatch.setenv(name, text)
+    with pytest.raises(SettingError) as refused:
+        loss_table._count(name, '5', most)
+    assert str(refused.value) == "bad {} '{}': give a number from 1 to {}".format(name, text, most)

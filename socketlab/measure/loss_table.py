@@ -74,9 +74,13 @@ def row(settings, compose, runs, loss, delay=''):
 
 def _count(name, default, most):
     """The environment's NAME (DEFAULT where unset), a number from 1 to MOST; SettingError otherwise."""
-    count = port(name, os.environ.get(name, default))
-    if count > most:
-        raise SettingError("bad {} '{}': give a number from 1 to {}".format(name, count, most))
+    text = os.environ.get(name, default)
+    try:
+        count = port(name, text)
+    except SettingError:
+        count = 0
+    if not 1 <= count <= most:  # port()'s own line would say up to 65535
+        raise SettingError("bad {} '{}': give a number from 1 to {}".format(name, text, most))
     return count
 
 
