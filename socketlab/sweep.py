@@ -62,6 +62,9 @@ def sweep(run):
                 removed += 1
             except engine.errors().NotFound:
                 pass
+            except engine.errors().APIError as error:
+                if error.status_code != 403:  # 403: a container joined it meanwhile: the next pass takes both
+                    raise
     for image in client.images.list():
         for tag in image.tags:
             if tag.startswith(image_prefix(run)):
@@ -76,14 +79,22 @@ def sweep(run):
     return removed
 
 
-def _group_others():
-    """The other processes of this process group that are not its ancestors (make, which waits for
-    it): what a signal to the whole group also reached, still finishing their own clean-up. A process
-    that has exited (a zombie: our own child, not yet waited for, as the stop cut that wait) is done."""
+def _others(run):
+    """The processes still at work for RUN, not this one nor its ancestors (make, which waits for it):
+    this process group's (what a signal to the whole group also reached), and, in sessions of their own,
+    those that carry the run in their environment (the makes the suite starts in terminals of their own,
+    which that signal does not reach). A process that has exited (a zombie: our own child, not yet
+    waited for, as the stop cut that wait) is done. {pid: whether it is of this process group}."""
     def status(pid):
         with open('/proc/{}/stat'.format(pid)) as f:
             fields = f.read().rpartition(')')[2].split()
         return int(fields[1]), int(fields[2]) if fields[0] != 'Z' else None  # parent, group (None: exited)
+
+    def of_run(pid):
+        with open('/proc/{}/environ'.format(pid), 'rb') as f:
+            values = [entry[len(b'SOCKET_LAB_RUN='):].decode(errors='replace') for entry in f.read().split(b'\0')
+                      if entry.startswith(b'SOCKET_LAB_RUN=')]
+        return any(value == run or value.startswith(run + '-') for value in values)
     ancestors, pid = set(), os.getpid()
     try:
         while pid > 1:
@@ -91,24 +102,35 @@ def _group_others():
             pid = status(pid)[0]
     except OSError:
         pass
-    group, others = os.getpgrp(), []
+    group, others = os.getpgrp(), {}
     for entry in os.listdir('/proc'):
         if entry.isdigit() and int(entry) not in ancestors:
             try:
-                if status(entry)[1] == group:
-                    others.append(int(entry))
-            except OSError:
-                continue  # gone meanwhile
+                its_group = status(entry)[1]
+                if its_group == group:
+                    others[int(entry)] = True
+                elif its_group is not None and of_run(entry):
+                    others[int(entry)] = False
+            except (OSError, ValueError):
+                continue  # gone meanwhile, or not ours to read
     return others
 
 
 def sweep_when_stopped(run, bound=25.0):
-    """After a stop (Ctrl-C, or a signal to the whole process group): the processes the signal also
-    reached (tests, a nested make) end and clean up after themselves, while they may still be making
-    something; sweeps until they are gone (at most BOUND seconds), then once more."""
+    """After a stop (Ctrl-C, or a signal to the whole process group): the run's processes the signal did
+    not reach (in terminals of their own) are told to stop too; while they and those it reached end and
+    clean up after themselves (they may still be making something), sweeps, until a pass finds nothing
+    and none is left (at most BOUND seconds), then once more."""
+    import signal
     from .health import NotYet, eventually
+    for pid, in_group in _others(run).items():
+        if not in_group:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass  # gone meanwhile
     try:
-        eventually(lambda: (sweep(run), not _group_others())[1], timeout=bound, what='the stopped run still has processes')
+        eventually(lambda: sweep(run) == 0 and not _others(run), timeout=bound, what='the stopped run still has processes')
     except (NotYet, OSError):
         pass
     return sweep(run)

@@ -51,12 +51,12 @@ def test_the_processes_a_group_signal_also_reached_are_found_and_ancestors_are_n
     import subprocess
     child = subprocess.Popen(['sleep', '30'])
     try:
-        others = sweep._group_others()
+        others = sweep._others('ab12')
         assert child.pid in others and os.getpid() not in others and os.getppid() not in others
     finally:
         child.kill()
         child.wait()
-    assert child.pid not in sweep._group_others()
+    assert child.pid not in sweep._others('ab12')
 
 
 def test_a_process_that_has_exited_is_not_waited_for():
@@ -74,6 +74,25 @@ def test_a_process_that_has_exited_is_not_waited_for():
         while state() != 'Z' and time.monotonic() < deadline:  # until it has exited (not waited for)
             time.sleep(0.01)
         assert state() == 'Z'
-        assert child.pid not in sweep._group_others()
+        assert child.pid not in sweep._others('ab12')
     finally:
         child.wait()
+
+
+
+def test_the_runs_processes_in_sessions_of_their_own_are_found_by_their_environment():
+    """The makes the suite starts in terminals of their own (pexpect: a session each) are not reached by
+    a signal to make test's group: they are known by the run they carry (SOCKET_LAB_RUN), its own or a
+    run it started, and another run's are not."""
+    import os
+    import subprocess
+    started = {run: subprocess.Popen(['sleep', '30'], start_new_session=True, env={**os.environ, 'SOCKET_LAB_RUN': run})
+               for run in ('ab12', 'ab12-check-77', 'ab123', 'cd34')}
+    try:
+        others = sweep._others('ab12')
+        assert {run: others.get(child.pid) for run, child in started.items()} == {
+            'ab12': False, 'ab12-check-77': False, 'ab123': None, 'cd34': None}
+    finally:
+        for child in started.values():
+            child.kill()
+            child.wait()
