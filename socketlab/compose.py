@@ -48,6 +48,8 @@ class Compose:
         return argv + ['--project-directory', str(ROOT), '-p', settings.project, *args]
 
     def environment(self, settings, **more):
+        from .tls import folder
+        folder(settings.project)  # mounted by the lab's containers: there before any of them starts
         env = {**os.environ, **settings.compose_environment(**more)}
         if not self.v1:
             env.setdefault('COMPOSE_PROGRESS', 'quiet')  # v2's progress only matters when it fails

@@ -37,6 +37,8 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
         options['entrypoint'] = entrypoint
     if beside or str(service.get('network_mode', '')).startswith('service:'):
         options['network_mode'] = 'container:' + peer.id
+    elif service.get('network_mode') == 'none':  # a job with no network at all (the certificates)
+        options['network_mode'] = 'none'
     else:
         options['network'] = next(iter(peer.attrs['NetworkSettings']['Networks']))
     if str(service.get('pid', '')).startswith('service:'):  # its processes seen, as the peer's own

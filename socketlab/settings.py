@@ -93,7 +93,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 # The stages of server/ServerPython.py (its STAGES, and the lesson's own simple server), for make lab STAGE=.
 STAGES = ('simple', 'threads', 'counter-without-global', 'counter', 'lock', 'condition', 'select-as-printed',
-          'select', 'poll-as-printed', 'poll', 'thread-pool')
+          'select', 'poll-as-printed', 'poll', 'thread-pool', 'tls-as-printed', 'tls')
 
 
 def _or(allowed):
@@ -156,10 +156,16 @@ class Settings:
     def compose_environment(self, **more):
         """What compose.yaml interpolates, from checked values only: the user's raw environment never
         reaches compose for these names."""
+        from .paths import state_dir
+        from .tls import server_folder
         return {
             'SERVER_PORT': str(self.server_port), 'NC_FLAVOR': self.nc_flavor, 'NC_MODE': 'udp',
             'IDLE_TIMEOUT': self.idle_timeout, 'SERVER_IMPAIR': self.server_impair,
-            'NETCAT_IMPAIR': self.netcat_impair, 'LAB_IMAGES': self.images, 'SERVER_STAGE': self.stage, **more,
+            'NETCAT_IMPAIR': self.netcat_impair, 'LAB_IMAGES': self.images, 'SERVER_STAGE': self.stage,
+            # lesson 7's certificates (socketlab.tls): the lab's folder, the pair this stage's server opens,
+            # and who makes them (the user who runs make, so the files are theirs)
+            'LAB_TLS': str(state_dir(self.project) / 'tls'), 'SERVER_TLS_DIR': server_folder(self.stage),
+            'LAB_USER': '{}:{}'.format(os.getuid(), os.getgid()), **more,
         }
 
     def image(self, program):

@@ -1,4 +1,5 @@
-"""Removes what one run made (its containers, its networks), whatever its outcome, and nothing else:
+"""Removes what one run made (its containers, its networks, its images, its labs' state folders),
+whatever its outcome, and nothing else:
 another clone's suite, a user's lab or anything else on the engine is never touched."""
 import os
 import uuid
@@ -39,7 +40,8 @@ def image_prefix(run):
 
 
 def sweep(run):
-    """Removes run's containers, then its networks, then its own images; returns how many things it removed."""
+    """Removes run's containers, then its networks, then its own images, then its labs' folders in .lab/
+    (their certificates, their state); returns how many things it removed."""
     if not run:  # an empty id would match everything that has no run label: the whole engine
         raise ValueError('sweep: no run id')
     client = engine.client()
@@ -76,6 +78,11 @@ def sweep(run):
                 except engine.errors().APIError as error:
                     if error.status_code != 409:  # 409: a container of another run still uses it
                         raise
+    import shutil
+    from .paths import STATE
+    for folder in STATE.glob(RUN_PROJECT_PREFIX + run + '-*'):  # the names of this run's own labs only
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
     return removed
 
 

@@ -18,7 +18,7 @@ from .paths import COMPOSE_FILE, PUBLISH_FILE, state_dir, write_atomic
 # the run: nothing compose.yaml says is silently dropped.
 USED = {'image', 'user', 'read_only', 'tmpfs', 'cap_drop', 'cap_add', 'security_opt', 'mem_limit', 'pids_limit',
         'cpus', 'init', 'stdin_open', 'tty', 'environment', 'healthcheck', 'labels', 'logging', 'volumes',
-        'command', 'entrypoint'}
+        'command', 'entrypoint', 'working_dir'}
 LEFT_TO_THE_LAB = {'build', 'networks', 'profiles', 'depends_on', 'network_mode', 'pid', 'ports'}
 
 
@@ -58,7 +58,7 @@ def container_options(service):
         mem_limit=_bytes(service.get('mem_limit')), pids_limit=service.get('pids_limit'),
         nano_cpus=int(float(service['cpus']) * 1e9) if service.get('cpus') else None, init=service.get('init', False),
         stdin_open=service.get('stdin_open', False), tty=service.get('tty', False),
-        mounts=[_mount(m) for m in mounts], entrypoint=service.get('entrypoint'),
+        mounts=[_mount(m) for m in mounts], entrypoint=service.get('entrypoint'), working_dir=service.get('working_dir'),
     )
     if service.get('healthcheck'):
         check = service['healthcheck']
