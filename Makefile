@@ -20,6 +20,8 @@ start:        $(VENV)/.lab         ## begin the client as the lesson does: clien
 	@$(LAB) start
 tcp:          $(VENV)/.lab         ## the lesson's TCP client against the echo server
 	@$(LAB) tcp
+tls:          $(VENV)/.lab         ## lesson 7: the client over TLS (make lab STAGE=tls-as-printed or STAGE=tls first; ARGS=--no-check, ARGS=--ca)
+	@$(LAB) tls
 udp:          $(VENV)/.lab         ## the UDP client against nc; type the reply in `make nc`
 	@$(LAB) udp
 nc:           $(VENV)/.lab         ## attach to nc to type replies (shows what it received so far; Ctrl-P Ctrl-Q detaches)
@@ -82,4 +84,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) $(EDITABLE) '.[bench]' && touch $@
 
-.PHONY: help lab start tcp udp nc tcp-nc server-nc clients capture impair heal status logs exchange check grade gradescope down clean images base base-proof loss-table soak bench speed test
+.PHONY: help lab start tcp tls udp nc tcp-nc server-nc clients capture impair heal status logs exchange check grade gradescope down clean images base base-proof loss-table soak bench speed test

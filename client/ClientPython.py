@@ -1,6 +1,7 @@
 import argparse
 import os
 import socket
+import ssl
 import sys
 
 # Lab addition: the lesson's globals, taken from environment variables of the same names when set,
@@ -14,6 +15,11 @@ TIMEOUT = 30.0
 
 # Lab addition: when True, send_data_simple sends a str, the mistake the lesson warns about.
 SEND_STR = False
+
+# Lab addition: lesson 7's two ways past the certificate check: CHECK_CERTIFICATE = False switches it
+# off as the lesson does; TRUST_CA names a CA to trust (the lab's: /tls/ca.crt), the way it only names.
+CHECK_CERTIFICATE = True
+TRUST_CA = None
 
 
 # send_data_simple sends data on a specified socket, then returns once all data has been sent
@@ -79,6 +85,31 @@ def start_client_simple_udp():
     sock.close()
 
 
+# create_ssl_socket wraps a connected TCP socket in TLS, checking the server's certificate
+# Arguments: sock - a TCP socket, already connected to the server
+# Return Value: the wrapped socket, to use in place of sock
+# Assumptions: the server speaks TLS; if its certificate is not trusted, ssl.SSLCertVerificationError
+def create_ssl_socket(sock):
+    context = ssl.create_default_context()
+    if TRUST_CA:
+        context.load_verify_locations(TRUST_CA)
+    if not CHECK_CERTIFICATE:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context.wrap_socket(sock, server_hostname=SERVER_NAME)
+
+
+# start_client_simple_ssl connects to the server over TLS, sends a message and prints the reply
+# Arguments: None
+# Return Value: None
+# Assumptions: a TLS server is listening on SERVER_NAME port SERVER_PORT
+def start_client_simple_ssl():
+    with socket.create_connection((SERVER_NAME, SERVER_PORT), timeout=TIMEOUT) as sock:
+        with create_ssl_socket(sock) as ssock:
+            send_data_simple(ssock)
+            receive_data_simple(ssock)
+
+
 # port_number turns the text of a port into a number
 # Arguments: text - the port as a string, e.g. '12345'
 # Return Value: the port as an int
@@ -116,7 +147,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 # parse_command_line_arguments reads the lab's flags
 # Arguments: args - the command line arguments, without the program name
-# Return Value: the parsed flags (host, port, udp, timeout, send_str)
+# Return Value: the parsed flags (host, port, udp, timeout, send_str, tls, no_check, ca)
 # Assumptions: none; bad values end the program with one line on stderr and exit code 2
 def parse_command_line_arguments(args):
     parser = OneLineParser(prog='ClientPython', description="The lesson's TCP/UDP client.")
@@ -125,6 +156,9 @@ def parse_command_line_arguments(args):
     parser.add_argument('--udp', action='store_true', help='run the UDP stage (start_client_simple_udp)')
     parser.add_argument('--timeout', default=TIMEOUT, type=positive_seconds, help='seconds to wait for a reply (default: 30)')
     parser.add_argument('--send-str', action='store_true', help="make the lesson's mistake: send a str, not bytes")
+    parser.add_argument('--tls', action='store_true', help="lesson 7: over TLS (start_client_simple_ssl)")
+    parser.add_argument('--no-check', action='store_true', help="lesson 7's next step: switch the certificate check off")
+    parser.add_argument('--ca', action='store_true', help="trust the lab's CA (/tls/ca.crt), the check left on")
     return parser.parse_args(args)
 
 
@@ -134,6 +168,11 @@ def parse_command_line_arguments(args):
 # Assumptions: none
 def describe_error(error, udp):
     where = '{} port {}'.format(SERVER_NAME, SERVER_PORT)
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return ("the server's certificate is not trusted: {}: trust the lab's CA (--ca, with make lab "
+                "STAGE=tls), or switch the check off as the lesson does next (--no-check)".format(error.verify_message))
+    if isinstance(error, ssl.SSLError):
+        return 'TLS with {} failed: {} (does it speak TLS? make lab STAGE=tls)'.format(where, error.reason or error)
     if isinstance(error, socket.gaierror):
         return 'unknown host {!r}: the name does not resolve'.format(SERVER_NAME)
     if isinstance(error, ConnectionRefusedError):
@@ -151,11 +190,14 @@ if __name__ == '__main__':
     sys.stdout.reconfigure(line_buffering=True)
     flags = parse_command_line_arguments(sys.argv[1:])
     SERVER_NAME, SERVER_PORT, TIMEOUT, SEND_STR = flags.host, flags.port, flags.timeout, flags.send_str
+    CHECK_CERTIFICATE, TRUST_CA = not flags.no_check, '/tls/ca.crt' if flags.ca else None
     print('Starting client...')
     # Lab addition: errors end the client with one line on stderr and a non-zero exit, no traceback.
     try:
         if flags.udp:
             start_client_simple_udp()
+        elif flags.tls:
+            start_client_simple_ssl()
         else:
             start_client_simple()
     except TypeError as error:

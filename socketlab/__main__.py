@@ -85,6 +85,11 @@ def udp(_):
     return client.udp(*_setup(None))
 
 
+def tls(_):
+    from . import client
+    return client.tls(*_setup(None))
+
+
 def tcp_nc(_):
     from . import client
     return client.tcp_nc(*_setup(None))

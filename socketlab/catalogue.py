@@ -14,6 +14,10 @@ from . import health
 from .paths import CATALOGUE
 
 PORT_PLACEHOLDER = '{ephemeral_port}'
+# The numbers that vary and are matched as any number: a client's port, and the CPython source line an
+# ssl error names ("(_ssl.c:1006)": the lesson's differs from this Python's, as each Python's does).
+NUMBERS = (PORT_PLACEHOLDER, '{source_line}')
+_NUMBER = re.compile('|'.join(re.escape(n) for n in NUMBERS))
 # What an expectation's key may end in, after the role's name: which stream, and which part of it.
 #   ROLE: [lines]          all of its standard output, line by line
 #   ROLE_stderr: [lines]   all of its standard error
@@ -81,7 +85,7 @@ def output_lines(text):
 
 
 def line_pattern(expected, values):
-    parts = expected.split(PORT_PLACEHOLDER)
+    parts = _NUMBER.split(expected)
     return re.compile(r'(\d{1,5})'.join(re.escape(part.format(**values)) for part in parts))
 
 
@@ -94,7 +98,7 @@ def render(expected_lines, actual_lines, values):
         if actual is not None and line_pattern(expected, values).fullmatch(actual):
             rendered.append(actual)
         else:
-            rendered.append(expected.replace(PORT_PLACEHOLDER, '<port>').format(**values))
+            rendered.append(_NUMBER.sub(lambda m: '<port>' if m.group() == PORT_PLACEHOLDER else '<line>', expected).format(**values))
     return rendered
 
 

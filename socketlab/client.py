@@ -92,7 +92,7 @@ def _client(settings, compose, asked_udp, to_nc):
     if not settings.capture:
         return exchange()
     from .wire import capture  # only when it captures: its decoder (dpkt) is a third of make tcp's imports
-    name = 'udp' if placement.udp else 'tcp-nc' if placement.against_nc else 'tcp'
+    name = 'udp' if placement.udp else 'tcp-nc' if placement.against_nc else 'tls' if '--tls' in placement.args else 'tcp'
     return capture.around(settings, compose, service, name, exchange, interface='lo' if placement.beside else 'eth0')
 
 
@@ -102,6 +102,19 @@ def tcp(settings, compose):
 
 def udp(settings, compose):
     return _client(settings, compose, asked_udp=True, to_nc=True)
+
+
+def tls(settings, compose):
+    """make tls: lesson 7's client (start_client_simple_ssl) against the server, the lab's certificates
+    made first (socketlab.tls). The lab's client takes --tls; a file as the lesson writes it runs as make
+    tcp runs it (it calls start_client_simple_ssl itself)."""
+    from . import tls as certificates
+    import dataclasses
+    certificates.ensure(settings, compose)
+    if learner.server_has_stages() and not settings.stage.startswith('tls'):
+        print("Lab: the server runs stage {}, which speaks no TLS: make lab STAGE=tls-as-printed (the lesson's) "
+              "or STAGE=tls (the lab's CA) first.".format(settings.stage), file=sys.stderr)
+    return _client(dataclasses.replace(settings, args=('--tls', *settings.args)), compose, asked_udp=False, to_nc=False)
 
 
 def tcp_nc(settings, compose):

@@ -7,6 +7,7 @@ its normalised model: image, user, read-only root, capabilities, limits, mounts,
 with testcontainers on a fresh network (`Network()`), waited for with its wait strategies, and typed
 into through its terminal (pexpect over the attach socket), as a person would.
 """
+import dataclasses
 import os
 import re
 import sys
@@ -20,7 +21,7 @@ from testcontainers.core.container import DockerContainer  # noqa: E402
 from testcontainers.core.network import Network  # noqa: E402
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: E402
 
-from . import engine, health, oneoff  # noqa: E402
+from . import engine, health, oneoff, sweep, tls  # noqa: E402
 from .catalogue import Screen, load_catalogue, play, reports, transcripts  # noqa: E402
 from .paths import LESSON_FILES  # noqa: E402
 from .topology import container_options, normalised_services  # noqa: E402
@@ -140,6 +141,10 @@ class Lab:
             command = [str(spec['count'])]
         if kind == 'server' and 'stage' in spec:
             env['SERVER_STAGE'] = spec['stage']
+            options['working_dir'] = tls.server_folder(spec['stage'])  # the certificate pair its stage opens
+        if kind in ('server', 'client'):  # /tls: this lab's certificates folder (lesson 7), not the user's lab's
+            options['mounts'] = [self._certificates(spec) if mount['Target'] == '/tls' else mount
+                                 for mount in options.get('mounts', [])]
         if 'entrypoint' in spec:  # a test's own program in a role's image (tests/test_robustness.py)
             options['entrypoint'] = spec['entrypoint']
         env.update({k: str(v) for k, v in (spec.get('env') or {}).items()})
@@ -168,6 +173,18 @@ class Lab:
         if kind == 'netcat':
             health.wait_healthy(role.docker)
         return role
+
+    def _certificates(self, spec):
+        """The /tls mount of this run's own certificates folder; the certificates made first (once per
+        run) when the role speaks TLS: a TLS stage, the client's --tls, a program that imports ssl, or tls: true."""
+        from docker.types import Mount
+        from . import learner
+        project = sweep.RUN_PROJECT_PREFIX + self.run + '-tls'  # the run's sweep removes it
+        path = LESSON_FILES / spec['file'] if 'file' in spec else None
+        if (str(spec.get('stage', '')).startswith('tls') or '--tls' in spec.get('args', ()) or spec.get('tls')
+                or (path is not None and learner.uses_tls(path))):
+            tls.ensure(dataclasses.replace(self.settings, project=project), self.compose)
+        return Mount('/tls', str(tls.folder(project)), type='bind', read_only=True)
 
     def _recorder(self, spec):
         """tcpdump (compose's capture-server service, NET_RAW) in the network namespace of the host the

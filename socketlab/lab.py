@@ -167,6 +167,10 @@ def server(settings, compose, remove_orphans=False):
     """The server, running the learner's current file with the current settings and healthy.
     Quick when it already is (no compose call): only an edit or a changed setting restarts it, and
     only a changed compose.yaml can leave orphans for make lab to remove (remove_orphans)."""
+    from . import tls
+    if not tls.made(settings.project) and (settings.stage.startswith('tls') or (
+            not learner.server_has_stages() and learner.uses_tls())):  # the lab's stages say it; a learner's file by importing ssl
+        tls.ensure(settings, compose)  # lesson 7: the certificates its server opens
     container = engine.service_container(settings.project, 'server')
     recorded = _recorded(settings)
     wanted = _wanted(settings)
@@ -245,10 +249,12 @@ def lines(settings):
 
 
 def status(settings, compose):
+    from . import tls
     for line in lines(settings):
         print(line)
     for line in impair.show(settings, compose):
         print(line)
+    print(tls.said(settings.project))
     print('compose: ' + compose.name)
 
 

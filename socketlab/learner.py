@@ -68,6 +68,14 @@ def server_has_stages(path=SERVER_FILE):
     return tree is not None and _reads_environment(tree, 'SERVER_STAGE')
 
 
+def uses_tls(path=SERVER_FILE):
+    """Whether a program file imports ssl (lesson 7): it then needs the lab's certificates."""
+    tree = _tree(path)
+    return tree is not None and any(
+        isinstance(node, ast.Import) and any(alias.name == 'ssl' for alias in node.names)
+        or isinstance(node, ast.ImportFrom) and node.module == 'ssl' for node in ast.walk(tree))
+
+
 # What a server's start_server() calls -> the lesson's stage (lesson 4 edits handle_new_connections_threads
 # in place for the counter, the lock and the condition: what that function uses tells them apart).
 SERVER_STAGES = {'handle_new_connections_simple': 'simple', 'handle_new_connections_select': 'select',

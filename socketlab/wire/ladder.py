@@ -104,6 +104,36 @@ def complete(packets):
     return True
 
 
+# TLS's record types (lesson 7), by their first byte: how the ladder names a TLS payload
+TLS_RECORDS = {20: 'ChangeCipherSpec', 21: 'Alert', 22: 'Handshake', 23: 'ApplicationData'}
+
+
+# tls_records names the TLS records a TCP payload holds (lesson 7: encrypted, so nothing is readable)
+# Arguments: payload - one segment's bytes
+# Return Value: e.g. "TLS ClientHello" or "TLS ServerHello, ChangeCipherSpec, ApplicationData x4";
+#               None when the payload does not start like a TLS record (plaintext, lesson 7's binary records)
+# Assumptions: a record may go on in the next segment: that is said, not parsed
+def tls_records(payload):
+    if len(payload) < 5 or payload[0] not in TLS_RECORDS or payload[1] != 3 or payload[2] > 4:
+        return None
+    import dpkt.ssl
+    try:
+        records, used = dpkt.ssl.tls_multi_factory(payload)
+    except dpkt.ssl.SSL3Exception:
+        return None
+    names = []
+    for record in records:
+        name = TLS_RECORDS.get(record.type, str(record.type))
+        if record.type == 22 and record.data:  # a handshake in the clear: its message's name
+            name = dpkt.ssl.HANDSHAKE_TYPES.get(record.data[0], (name,))[0]
+        if names and names[-1][0] == name:
+            names[-1][1] += 1
+        else:
+            names.append([name, 1])
+    shown = ', '.join(name + (' x{}'.format(count) if count > 1 else '') for name, count in names)
+    return 'TLS ' + (shown + (' ...' if used < len(payload) else '') if names else '(a record begun)')
+
+
 # label says what one packet is, in a few words
 # Arguments: packet - one of read_packets' dicts
 # Return Value: e.g. "SYN seq=0", "PSH,ACK seq=1 ack=1 len=12 b'Hello, world'"
@@ -118,8 +148,10 @@ def label(packet):
         if packet['payload']:
             words.append('len={}'.format(len(packet['payload'])))
     if packet['payload']:
-        shown = repr(packet['payload'][:32])
-        words.append(shown + ('...' if len(packet['payload']) > 32 else ''))
+        shown = tls_records(packet['payload']) if packet['proto'] == 'TCP' else None
+        if shown is None:
+            shown = repr(packet['payload'][:32]) + ('...' if len(packet['payload']) > 32 else '')
+        words.append(shown)
     if packet['retransmission']:
         words.append('[retransmission]')
     return ' '.join(words)
