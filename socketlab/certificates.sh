@@ -1,5 +1,6 @@
-# Lesson 7's certificates, made in the folder given ($1, inside /tls) by compose's `certificates`
-# service (socketlab/tls.py moves them into place). Nothing here comes from a user: no value is spliced in.
+# Lesson 7's certificates, made in the (empty) folder given as $1: by compose's `certificates` service
+# (socketlab/tls.py moves them into place), or on one host where there is no Docker (socketlab/onehost.py,
+# with that host's openssl). Nothing here comes from a user: no value is spliced in.
 #   lesson/server.key, lesson/server.crt  the lesson's own pair, made by its two commands as it prints
 #                                         them: self-signed, CN=localhost, no subjectAltName
 #   ca.crt, ca.key                        a CA of the lab's own, with what Python 3.13's strict
@@ -17,11 +18,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 365 -
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 printf '%s\n' "subjectAltName=DNS:server,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
   "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
-  "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid,issuer" > /tmp/server.ext
+  "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid,issuer" > server.ext
 (cd lab &&
-  openssl req -new -newkey rsa:2048 -nodes -keyout server.key -out /tmp/server.csr -subj "/CN=server" &&
-  openssl x509 -req -in /tmp/server.csr -CA ../ca.crt -CAkey ../ca.key -set_serial 1 -days 365 \
-    -extfile /tmp/server.ext -out server.crt)
+  openssl req -new -newkey rsa:2048 -nodes -keyout server.key -out ../server.csr -subj "/CN=server" &&
+  openssl x509 -req -in ../server.csr -CA ../ca.crt -CAkey ../ca.key -set_serial 1 -days 365 \
+    -extfile ../server.ext -out server.crt)
+rm server.csr server.ext
 # The servers' containers run as the lab's user, not as you: they read the servers' keys (test keys of
 # this lab alone, in .lab/, which make down removes). The CA's key stays yours only.
 chmod 644 lesson/server.key lab/server.key

@@ -109,12 +109,12 @@ def applies(check, files):
     if path is None:
         return False, 'no {} in the submission'.format(FILES[check['judges']])
     when = check.get('when') or {}
-    if check['judges'] == 'client' and 'udp' in when:
+    if check['judges'] == 'client' and when:  # its step: udp, tls, checks_certificate, as learner.ClientFile reads them
         facts = learner.client_file(path)
         if facts.lab_flags:
-            return (not when['udp']), 'the lab\'s own client runs the TCP stages'
-        if facts.readable and facts.udp != when['udp']:
-            return False, 'the client is at its {} step'.format('UDP' if facts.udp else 'TCP')
+            return not (when.get('udp') or when.get('tls')), 'the lab\'s own client runs the TCP stages'
+        if facts.readable and any(getattr(facts, key) != wanted for key, wanted in when.items()):
+            return False, 'the client is at its {}'.format(facts.step)
     if check['judges'] == 'server' and 'stage' in when:
         stage = 'simple' if learner.server_has_stages(path) else learner.server_stage(path)
         if stage is not None and stage != when['stage']:

@@ -16,11 +16,12 @@ from pathlib import Path
 from .paths import ROOT
 
 SETUP = '''#!/usr/bin/env bash
-# Gradescope's setup: the lab needs python3 (3.11 or newer), bash and nc (netcat-openbsd).
+# Gradescope's setup: the lab needs python3 (3.11 or newer), bash, nc (netcat-openbsd) and, for lesson
+# 7's certificates, openssl.
 set -euo pipefail
-if ! command -v nc.openbsd >/dev/null || ! command -v python3 >/dev/null; then
+if ! command -v nc.openbsd >/dev/null || ! command -v python3 >/dev/null || ! command -v openssl >/dev/null; then
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 netcat-openbsd
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 netcat-openbsd openssl
 fi
 '''
 RUN = '''#!/usr/bin/env bash
@@ -42,7 +43,7 @@ def build(out):
             z.writestr(info, data)
         add('setup.sh', SETUP, 0o755)
         add('run_autograder', RUN, 0o755)
-        for path in sorted((ROOT / 'socketlab').rglob('*.py')):
+        for path in sorted((ROOT / 'socketlab').rglob('*.py')) + [ROOT / 'socketlab' / 'certificates.sh']:
             add(str(path.relative_to(ROOT)), path.read_bytes())
         for name in ('exchanges', 'checks'):
             add('tests/{}.json'.format(name), json.dumps(yaml.safe_load((ROOT / 'tests' / (name + '.yaml')).read_text())))

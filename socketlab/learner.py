@@ -30,6 +30,15 @@ class ClientFile:
     main_call: str = ''        # the start_client_* function its main code calls, '' if none is found
     hosts: tuple = ()          # the hosts it connects or sends to, where the source names them
     readable: bool = True      # False: Python cannot parse it (it says why when it runs)
+    tls: bool = False          # its main code calls start_client_simple_ssl (lesson 7)
+    checks_certificate: bool = True  # lesson 7's first run; False once it sets verify_mode = ssl.CERT_NONE
+
+    @property
+    def step(self):
+        """The lessons' step it is at, in a learner's words."""
+        if self.tls:
+            return 'TLS step ({})'.format('the certificate checked' if self.checks_certificate else 'the check switched off')
+        return 'UDP step' if self.udp else 'TCP step'
 
     @property
     def on_loopback(self):
@@ -58,8 +67,11 @@ def client_file(path=CLIENT_FILE):
     names = _constants(tree)
     main = _main_calls(tree)
     main_call = next((name for name in reversed(main) if name.startswith('start_client')), '')
+    unchecked = any(isinstance(node, ast.Assign) and any(ast.unparse(t).endswith('.verify_mode') for t in node.targets)
+                    and ast.unparse(node.value) in ('ssl.CERT_NONE', 'CERT_NONE') for node in ast.walk(tree))
     return ClientFile(lab_flags=_reads_environment(tree, 'SERVER_NAME'), udp=main_call.endswith('_udp'),
-                      main_call=main_call, hosts=tuple(_hosts(tree, names)))
+                      main_call=main_call, hosts=tuple(_hosts(tree, names)), tls=main_call.endswith('_ssl'),
+                      checks_certificate=not unchecked)
 
 
 def server_has_stages(path=SERVER_FILE):
@@ -94,6 +106,10 @@ def server_stage(path=SERVER_FILE):
     called = _called(start.body) if start else []
     if not called:
         return None
+    if called[-1] in ('handle_new_connections_thread_pool', 'handle_new_connections_threadpool'):  # lesson 7 makes its setup_ssl live
+        used = {node.func.id for node in ast.walk(functions.get(called[-1], tree))
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        return 'tls-as-printed' if 'setup_ssl' in used else 'thread-pool'
     if called[-1] == 'handle_new_connections_threads':
         used = {node.id for node in ast.walk(functions.get(called[-1], tree)) if isinstance(node, ast.Name)}
         return ('condition' if 'condition' in used else 'lock' if 'messageCounterLock' in used
@@ -121,12 +137,12 @@ def _main_calls(tree):
 
 
 def _hosts(tree, names):
-    """The host of every connect((HOST, PORT)) and sendto(DATA, (HOST, PORT)), where HOST is text or
-    a module-level name for text."""
+    """The host of every connect((HOST, PORT)), socket.create_connection((HOST, PORT)) and
+    sendto(DATA, (HOST, PORT)), where HOST is text or a module-level name for text."""
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
             continue
-        if node.func.attr in ('connect', 'connect_ex'):
+        if node.func.attr in ('connect', 'connect_ex', 'create_connection'):
             address = node.args[0]
         elif node.func.attr == 'sendto':
             address = node.args[-1]

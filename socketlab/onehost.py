@@ -15,7 +15,9 @@ import signal
 import subprocess
 import tempfile
 
-from . import health
+from pathlib import Path
+
+from . import health, learner, tls
 from .catalogue import Screen
 from .paths import LESSON_FILES, ROOT
 
@@ -136,6 +138,16 @@ class HostLab:
         """Nothing recorded (capturing needs a privilege): the backends' packets(), as the container one's."""
         return None
 
+    def _certificates(self):
+        """Lesson 7's certificates (socketlab/certificates.sh, with this host's openssl), made once in this
+        lab's folder: tls/lesson and tls/lab hold the pairs a server opens by relative path."""
+        path = os.path.join(self.folder, 'tls')
+        if not os.path.exists(os.path.join(path, 'lab', 'server.crt')):
+            os.makedirs(path, exist_ok=True)
+            subprocess.run(['sh', str(ROOT / 'socketlab' / 'certificates.sh'), path], check=True, capture_output=True,
+                           timeout=health.WAIT, cwd=self.folder)
+        return path
+
     def _program(self, spec):
         return str(LESSON_FILES / spec['file']) if 'file' in spec else str(REFERENCE[spec['kind']])
 
@@ -159,10 +171,14 @@ class HostLab:
             else:
                 default = ['--port=' + PORT] if kind == 'server' else []
                 argv = ['python3', self._program(spec), *spec.get('args', default)]
+            cwd = self.folder
+            if kind == 'server' and (str(spec.get('stage', '')).startswith('tls') or learner.uses_tls(Path(self._program(spec)))):
+                # lesson 7: the server opens server.crt and server.key by relative path, in its stage's folder
+                cwd = os.path.join(self._certificates(), os.path.basename(tls.server_folder(spec.get('stage', ''))))
             with open(os.path.join(self.folder, name + '.out'), 'wb') as out, \
                     open(os.path.join(self.folder, name + '.err'), 'wb') as err:
                 process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
-                                           cwd=self.folder, preexec_fn=_bounded)
+                                           cwd=cwd, preexec_fn=_bounded)
         role = self.roles[name] = Process(name, spec, process, self.folder, terminal)
         if kind == 'server':
             def started():

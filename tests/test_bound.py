@@ -45,6 +45,14 @@ def test_a_traceback_is_pythons_own_with_the_labs_one_line_under_it(program):
                           "Lab: sockets carry bytes: send b'Hello, world', not 'Hello, world' (the lesson's warning)"]
 
 
+def test_lesson_7s_refused_certificate_gets_the_lessons_next_step_under_it(program):
+    done = program("import ssl\nraise ssl.SSLCertVerificationError(1, 'certificate verify failed: self-signed certificate')\n")
+    assert done.returncode == 1 and done.stderr.splitlines()[-2:] == [
+        'ssl.SSLCertVerificationError: certificate verify failed: self-signed certificate',
+        "Lab: the server's certificate is not trusted, as the lesson shows: its next step switches the check off "
+        "(context.check_hostname = False, then context.verify_mode = ssl.CERT_NONE)"]
+
+
 def test_a_program_that_ends_by_itself_is_left_alone(program):
     done = program("print('Starting client...')\n", bound='1')
     assert (done.returncode, done.stdout, done.stderr) == (0, 'Starting client...\n', '')

@@ -84,13 +84,27 @@ def test_the_lessons_programs_as_printed_pass(results, tmp_path):
 @pytest.mark.parametrize('server, stage', [('ServerPython-counter.py', 'server-counter'),
                                            ('ServerPython-select.py', 'server-select'),
                                            ('ServerPython-poll.py', 'server-poll'),
-                                           ('ServerPython-pool.py', 'server-thread-pool')])
+                                           ('ServerPython-pool.py', 'server-thread-pool'),
+                                           ('ServerPython-tls.py', 'server-tls')])
 def test_the_next_lessons_servers_pass_their_stage_and_only_theirs(results, tmp_path, server, stage):
     done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, None, server)))
     assert done.returncode == 0, done.stdout + done.stderr
     score, tests, failures = verdicts(folder)
     assert set(tests) == {'server-start-port', stage} and not failures
     assert score == POINTS['server-start-port'] + POINTS[stage]
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize('client, stage', [('ClientPython-tls.py', 'client-tls-refused'),
+                                           ('ClientPython-tls-no-check.py', 'client-tls')])
+def test_lesson_7s_clients_pass_the_stage_of_their_step_and_only_it(results, tmp_path, client, stage):
+    """Lesson 7's client at its first run (the check refuses the lesson's certificate, as the lesson
+    shows) and at its second (the check off): each judged by its own step's exchange, not as a TCP client."""
+    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, client, None)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    score, tests, failures = verdicts(folder)
+    assert set(tests) == {stage} and not failures
+    assert score == POINTS[stage]
 
 
 # (the learner's files, their edit, the stage, the line that says where; what the capture showed, or

@@ -52,6 +52,16 @@ def test_the_lessons_programs_as_printed_score_every_point_without_docker(autogr
     assert all(set(t) == {'name', 'score', 'max_score', 'status', 'output', 'visibility'} for t in result['tests'])
 
 
+def test_lesson_7s_programs_as_printed_score_their_tls_stages_without_docker(autograder, tmp_path):
+    """Lesson 7's server and its client with the check off: the certificates made on the one host (its
+    openssl, socketlab/certificates.sh), the server run in the folder of the pair it opens."""
+    result = graded(autograder, tmp_path, {'ClientPython.py': (LESSON_FILES / 'ClientPython-tls-no-check.py').read_text(),
+                                           'ServerPython.py': (LESSON_FILES / 'ServerPython-tls.py').read_text()})
+    assert [(t['name'], t['status']) for t in result['tests']] == [
+        ('server-start-port', 'passed'), ('client-tls', 'passed'), ('server-tls', 'passed')], result
+    assert result['score'] == sum(t['max_score'] for t in result['tests']) == 5
+
+
 def test_a_client_that_sends_a_str_scores_lower_with_its_reason(autograder, tmp_path):
     client = (LESSON_FILES / 'ClientPython-tcp.py').read_text().replace("sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')")
     result = graded(autograder, tmp_path, {'ClientPython.py': client})
@@ -76,6 +86,6 @@ def test_make_gradescope_writes_the_zip_into_results():
         import zipfile
         names = zipfile.ZipFile(results / 'gradescope-autograder.zip').namelist()
         assert {'setup.sh', 'run_autograder', 'socketlab/onehost.py', 'tests/exchanges.json', 'tests/checks.json',
-                'tests/lesson/ClientPython-tcp.py', 'server/ServerPython.py'} <= set(names)
+                'tests/lesson/ClientPython-tcp.py', 'server/ServerPython.py', 'socketlab/certificates.sh'} <= set(names)
     finally:
         shutil.rmtree(results, ignore_errors=True)

@@ -29,6 +29,22 @@ TABLE = [
 ]
 
 
+# Lesson 7's client files -> (tls, checks_certificate, on_loopback, step): socket.create_connection's host
+# counts as connect()'s; the check is off once verify_mode is set to CERT_NONE.
+TLS_TABLE = [
+    ('ClientPython-tls.py', (True, True, True, 'TLS step (the certificate checked)')),
+    ('ClientPython-tls-no-check.py', (True, False, True, 'TLS step (the check switched off)')),
+    ('ClientPython-tcp.py', (False, True, True, 'TCP step')),
+    ('ClientPython-udp.py', (False, True, True, 'UDP step')),
+]
+
+
+@pytest.mark.parametrize('name, expected', TLS_TABLE)
+def test_lesson_7s_client_is_read_for_its_tls_step(name, expected):
+    found = learner.client_file(LESSON_FILES / name)
+    assert (found.tls, found.checks_certificate, found.on_loopback, found.step) == expected
+
+
 @pytest.mark.parametrize('source, expected', TABLE)
 def test_a_client_file_is_read_for_what_it_runs_and_where_it_talks(tmp_path, source, expected):
     path = tmp_path / 'ClientPython.py'
@@ -51,7 +67,8 @@ def test_the_labs_reference_programs_and_the_lessons_files_are_told_apart():
 
 
 @pytest.mark.parametrize('name, stage', [('ServerPython-lesson2.py', 'simple'), ('ServerPython-threads.py', 'threads'),
-                                         ('ServerPython-lock.py', 'lock')])
+                                         ('ServerPython-lock.py', 'lock'), ('ServerPython-pool.py', 'thread-pool'),
+                                         ('ServerPython-tls.py', 'tls-as-printed')])
 def test_a_server_files_stage_is_what_its_start_server_calls(name, stage):
     assert learner.server_stage(LESSON_FILES / name) == stage
 

@@ -265,3 +265,29 @@ def test_make_capture_of_the_lessons_client_shows_its_loopback_exchange_with_its
     assert re.fullmatch(r' *time \(ms\) +client 127\.0\.0\.1:[0-9]+ +server 127\.0\.0\.1:12345', header), header
     named = [re.search(r'<- client: (.*?) at ', line).group(1) for line in output if '<- client: ' in line]
     assert named == ['connect()', "sendall(b'Hello, world')", "recv() = b'Hello, world'", 'close()'], output
+
+
+def test_lesson_7s_server_and_clients_as_printed_through_make_tls(checkout):
+    """Lesson 7 as printed, in the lesson's order, on the server's host: make lab makes the certificates
+    its server opens (it imports ssl); the first client's check refuses the self-signed one with the
+    lesson's traceback (OpenSSL 3's words), which ends the lesson's server; with the check off, make
+    tls brings the server back and the echo comes through."""
+    lab_with(checkout, 'ServerPython-tls.py')
+    assert os.path.exists(os.path.join(checkout.folder, '.lab', checkout.project, 'tls', 'lesson', 'server.crt'))
+    checkout.put('ClientPython-tls.py', 'client/ClientPython.py')
+    done = checkout.done('tls')
+    assert (done.stdout, done.returncode) == ('Starting client...\n', 2)
+    errors = done.stderr.splitlines()
+    assert errors[0] == ON_THE_SERVERS_HOST
+    assert re.fullmatch(r'ssl\.SSLCertVerificationError: \[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: '
+                        r'self-signed certificate \(_ssl\.c:[0-9]+\)', errors[-3]), errors
+    assert errors[-2] == ("Lab: the server's certificate is not trusted, as the lesson shows: its next step switches the "
+                          "check off (context.check_hostname = False, then context.verify_mode = ssl.CERT_NONE)")
+    logs, _ = checkout.run('logs')  # the server has stopped: its log, as make logs shows it
+    assert logs[logs.index('--- server ({}-server-1) ---'.format(checkout.project)) + 1:][2] == 'Shutting down gracefully...'
+    checkout.put('ClientPython-tls-no-check.py', 'client/ClientPython.py')
+    done = checkout.done('tls')  # the server started again first, which says where it listens
+    assert (done.stdout.splitlines(), done.stderr.splitlines(), done.returncode) == (
+        [SERVER_ON_LOOPBACK, *HELLO], [ON_THE_SERVERS_HOST], 0)
+    server = checkout.server_lines('Total messages received: 1')
+    assert [connected_from(line) or line for line in server[-3:]] == [ONE_MACHINE, HELLO[-1], 'Total messages received: 1']
