@@ -179,7 +179,7 @@ class Lab:
         run) when the role speaks TLS: a TLS stage, the client's --tls, a program that imports ssl, or tls: true."""
         from docker.types import Mount
         from . import learner
-        project = sweep.RUN_PROJECT_PREFIX + self.run + '-tls'  # the run's sweep removes it
+        project = sweep.RUN_PROJECT_PREFIX + self.run + '-catalogue-certificates'  # no lab's name; the run's sweep removes it
         path = LESSON_FILES / spec['file'] if 'file' in spec else None
         if (str(spec.get('stage', '')).startswith('tls') or '--tls' in spec.get('args', ()) or spec.get('tls')
                 or (path is not None and learner.uses_tls(path))):

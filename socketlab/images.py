@@ -72,7 +72,7 @@ def prove_dockerfile(settings):
     for every tool, removed again; base/proven then names the recipe proven. Lines to print."""
     from . import sweep
     from .paths import write_atomic
-    run, recipe = sweep.new_run(), base_recipe()
+    run, recipe = sweep.child_run('base-proof'), base_recipe()  # inside another run, a run of its own: its sweep is its own only
     image = sweep.image_prefix(run) + 'base/dockerfile'
     base(settings)
     try:

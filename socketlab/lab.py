@@ -252,9 +252,9 @@ def status(settings, compose):
     from . import tls
     for line in lines(settings):
         print(line)
+    print(tls.said(settings.project))
     for line in impair.show(settings, compose):
         print(line)
-    print(tls.said(settings.project))
     print('compose: ' + compose.name)
 
 

@@ -13,7 +13,7 @@ from socketlab.wire import ladder
 from makeplay import LESSON, finish, make, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('tls')]
-PROJECT = project_name('-tls')
+PROJECT = project_name('-tls-lab')
 REFUSED = ("ClientPython: error: the server's certificate is not trusted: self-signed certificate: trust the lab's CA "
            "(--ca, with make lab STAGE=tls), or switch the check off as the lesson does next (--no-check)")
 
