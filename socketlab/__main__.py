@@ -210,6 +210,7 @@ def test(_):
     from . import browser, images, sweep
     settings, compose = _setup(None, own=False)
     images.ensure(settings)
+    images.ensure(settings, 'server-c')  # lesson 9's, which the suite plays too
     browser.ensure()
     # A run of its own, inside the suite's when the suite runs make test: its sweep is its own only.
     run = sweep.child_run('test') if os.environ.get('SOCKET_LAB_RUN') else sweep.new_run()

@@ -127,6 +127,8 @@ class Lab:
             self.recorder = self._recorder(spec)
         service_name, alias = KINDS[kind]
         service = normalised_services(self.compose, self.settings)[service_name]
+        if kind == 'server' and spec.get('server') == 'c':  # lesson 9: the server in C (server/ServerC.c by default)
+            service = {**service, 'image': self.settings.image('server-c')}
         options, tmpfs = container_options(service)
         # compose.yaml's environment as compose resolved it with the lab's defaults; the catalogue says what differs.
         env = {k: str(v) for k, v in (service.get('environment') or {}).items()}
@@ -150,8 +152,9 @@ class Lab:
         env.update({k: str(v) for k, v in (spec.get('env') or {}).items()})
         if 'file' in spec:  # the lesson's program as printed, in place of the lab's
             from docker.types import Mount
+            target = '/app/ServerC.c' if spec.get('server') == 'c' else PROGRAMS[kind]
             options['mounts'] = [*options.get('mounts', []),
-                                 Mount(PROGRAMS[kind], str(LESSON_FILES / spec['file']), type='bind', read_only=True)]
+                                 Mount(target, str(LESSON_FILES / spec['file']), type='bind', read_only=True)]
         beside = self.roles[spec['beside']] if 'beside' in spec else None
         if beside is not None:  # on that role's host (its network namespace), as a lesson's second terminal
             options['network_mode'] = 'container:' + beside.docker.id
@@ -163,7 +166,9 @@ class Lab:
             container.with_network_aliases(alias)
         if kind == 'server':
             # Ready when it printed its start line (it prints it once listening), or when it stopped.
-            container.waiting_for(StartLine(re.compile('Starting server on|ServerPython: error'))
+            # (lesson 9's C server: its own start line, or a line of perror's, or the compiler's error)
+            container.waiting_for(StartLine(re.compile('Starting server on|ServerPython: error|Server socket initialized and '
+                                                       'listening on port|Failed to |error:'))
                                   .with_startup_timeout(int(health.WAIT)).with_poll_interval(health.POLL))
         self._start(container)
         terminal = Terminal(container.get_wrapped_container()) if options.get('tty') else None

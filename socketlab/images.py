@@ -9,7 +9,7 @@ import subprocess
 from . import engine
 from .paths import ROOT
 
-PROGRAMS = ('server', 'client', 'netcat')
+PROGRAMS = ('server', 'client', 'netcat')  # and server-c, lesson 9's, built when a lab runs it
 BUILT_FROM = 'socket-lab.built-from'
 # What every lab container may rely on: each command prints its version and exits 0.
 TOOLS = [

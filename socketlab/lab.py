@@ -19,16 +19,19 @@ LOOPBACK = ('127.', 'localhost', '::1')
 
 
 def remembered(settings, env=None):
-    """The settings with the stage `make lab STAGE=...` chose for this lab, unless STAGE is given now:
-    a learner picks the stage once, then runs make server-nc, make tcp, make clients against it."""
+    """The settings with the stage `make lab STAGE=...` and the server `make lab SERVER=...` chose for
+    this lab, unless given now: a learner picks them once, then runs make server-nc, make tcp, make
+    clients against it."""
     env = os.environ if env is None else env
-    if env.get('STAGE'):
-        return settings
-    try:
-        stage = (state_dir(settings.project) / 'stage').read_text().strip()
-    except OSError:
-        return settings
-    return dataclasses.replace(settings, stage=checked.choice("the lab's stage (.lab)", stage, checked.STAGES))
+    chosen = {}
+    for name, setting, allowed in (('stage', 'STAGE', checked.STAGES), ('server', 'SERVER', checked.SERVERS)):
+        if env.get(setting):
+            continue
+        try:
+            chosen[name] = checked.choice("the lab's {} (.lab)".format(name), (state_dir(settings.project) / name).read_text().strip(), allowed)
+        except OSError:
+            pass
+    return dataclasses.replace(settings, **chosen)
 
 
 WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir'  # set by Compose v2 and 1.29 alike
@@ -75,6 +78,12 @@ def own_project(settings, named):
 
 def _remember_stage(settings):
     write_atomic(state_dir(settings.project) / 'stage', settings.stage + '\n')
+    write_atomic(state_dir(settings.project) / 'server', settings.server + '\n')
+
+
+def server_file(settings):
+    """The learner's server program the lab runs: server/ServerPython.py, or lesson 9's server/ServerC.c."""
+    return SERVER_FILE.with_name('ServerC.c') if settings.server == 'c' else SERVER_FILE
 
 
 def _server_record(settings):
@@ -85,7 +94,7 @@ def _wanted(settings):
     """What the running server must match: its settings and the file it started from."""
     return {'settings': settings.compose_environment(), 'publish': settings.publish,
             'compose': hashlib.sha256((ROOT / 'compose.yaml').read_bytes()).hexdigest(),
-            'source': hashlib.sha256(SERVER_FILE.read_bytes()).hexdigest()}
+            'source': hashlib.sha256(server_file(settings).read_bytes()).hexdigest()}
 
 
 def _record_server(settings, container, loopback):
@@ -175,6 +184,11 @@ def server(settings, compose, remove_orphans=False):
     recorded = _recorded(settings)
     wanted = _wanted(settings)
     same = container is not None and recorded.get('container') == container.id
+    # Lesson 9's C server compiles into a tmpfs (/build); a container the Engine restarts gets its tmpfs
+    # back without the mode compose gave it (root's 755, seen with Docker 20.10), so it is made anew instead.
+    anew = settings.server == 'c'
+    if same and anew and recorded.get('source') != wanted['source']:
+        same = False
     if same and all(recorded.get(k) == v for k, v in wanted.items() if k != 'source'):
         logged = None  # it stopped or started again by itself: its own record of its last start
         if recorded['source'] != wanted['source']:
@@ -186,8 +200,9 @@ def server(settings, compose, remove_orphans=False):
         _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
         return container
     before, logged = (container.id, _logged(container)) if container is not None else (None, 0)
-    images.ensure(settings, 'server')
-    compose.run(settings, 'up', '-d', '--no-deps', *(['--remove-orphans'] if remove_orphans else []), 'server')
+    images.ensure(settings, 'server-c' if settings.server == 'c' else 'server')
+    compose.run(settings, 'up', '-d', '--no-deps', *(['--remove-orphans'] if remove_orphans else []),
+                *(['--force-recreate'] if anew else []), 'server')
     container = engine.service_container(settings.project, 'server')
     if container is None:
         engine.fail('the server did not start: make logs shows why')
@@ -200,7 +215,9 @@ def server(settings, compose, remove_orphans=False):
 def up(settings, compose):
     """make lab: images, then server and nc up and healthy, impairments applied; one line each."""
     images.ensure(settings)
-    if settings.stage != 'simple' and not learner.server_has_stages():
+    if settings.server == 'c' and settings.stage != 'simple':
+        print("Lab: STAGE= picks a stage of the Python server; SERVER=c runs server/ServerC.c, lesson 9's one server.")
+    elif settings.stage != 'simple' and not learner.server_has_stages():
         print("Lab: STAGE= picks a stage of the lab's own server; server/ServerPython.py is your own file and runs "
               "what its start_server() calls.")
     server(settings, compose, remove_orphans=True)  # each brings its own container up, impairment applied
@@ -221,8 +238,9 @@ def up(settings, compose):
         print("{} is the lab of another checkout ({}): this checkout's lab is {} (make down ends it).".format(
             default, other, settings.project))
     stage = '' if settings.stage == 'simple' else ', stage {}'.format(settings.stage)
-    print('The lab is up: server (python3 ServerPython.py{}, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
-        stage, port, settings.nc_flavor, port))
+    program = 'ServerC, lesson 9, built from server/ServerC.c' if settings.server == 'c' else 'python3 ServerPython.py' + stage
+    print('The lab is up: server ({}, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
+        program, port, settings.nc_flavor, port))
     print('Next:')
     print("  make tcp     the lesson's TCP client against the server")
     print('  make udp     the UDP client against nc; then in another terminal')
@@ -238,7 +256,9 @@ def lines(settings):
         if container is None:
             out.append('  {:<7} not running'.format(service))
             continue
-        if service == 'server':
+        if service == 'server' and container.attrs['Config']['Image'].endswith('/server-c'):
+            what = './ServerC  (gcc -o ServerC -lc ServerC.c, line-buffered: server-c/run.sh)'
+        elif service == 'server':
             what = 'python3 ServerPython.py ' + ' '.join(container.attrs['Config']['Cmd'] or [])
             stage = next((e.split('=', 1)[1] for e in container.attrs['Config']['Env'] if e.startswith('SERVER_STAGE=')), 'simple')
             what += '' if stage == 'simple' else '  (stage {})'.format(stage)

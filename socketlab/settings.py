@@ -96,6 +96,10 @@ STAGES = ('simple', 'threads', 'counter-without-global', 'counter', 'lock', 'con
           'select', 'poll-as-printed', 'poll', 'thread-pool', 'tls-as-printed', 'tls')
 
 
+# The lessons' servers, for make lab SERVER=: python (server/ServerPython.py) or c (lesson 9, server/ServerC.c).
+SERVERS = ('python', 'c')
+
+
 def _or(allowed):
     shown = [repr(a) if a == '' else a for a in allowed]
     return ', '.join(shown[:-1]) + ' or ' + shown[-1]
@@ -119,6 +123,7 @@ class Settings:
     server_impair: str = ''
     netcat_impair: str = ''
     stage: str = 'simple'
+    server: str = 'python'  # which lesson's server: python (lessons 2-7) or c (lesson 9: server/ServerC.c)
     timeout: int = 120  # seconds a learner's own client may run (the lesson's code has no timeout)
 
     @classmethod
@@ -143,6 +148,7 @@ class Settings:
             compose=get('COMPOSE', choice, ('auto', 'v2', 'v1')),
             idle_timeout=get('IDLE_TIMEOUT', seconds),
             stage=get('STAGE', choice, STAGES),
+            server=get('SERVER', choice, SERVERS),
             timeout=get('TIMEOUT', whole_seconds),
         )
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.
@@ -165,7 +171,8 @@ class Settings:
             # lesson 7's certificates (socketlab.tls): the lab's folder, the pair this stage's server opens,
             # and who makes them (the user who runs make, so the files are theirs)
             'LAB_TLS': str(state_dir(self.project) / 'tls'), 'SERVER_TLS_DIR': server_folder(self.stage),
-            'LAB_USER': '{}:{}'.format(os.getuid(), os.getgid()), **more,
+            'LAB_USER': '{}:{}'.format(os.getuid(), os.getgid()),
+            'SERVER_IMAGE': 'server-c' if self.server == 'c' else 'server', **more,
         }
 
     def image(self, program):

@@ -21,7 +21,7 @@ ENTRY_POINTS = {
     'LAB_IMAGES': ['socket-lab'], 'RESULTS': ['results', 'results/mine'], 'COMPOSE': ['auto', 'v2', 'v1'],
     'IDLE_TIMEOUT': ['300', '0.5', '86400'], 'SERVER_IMPAIR': ['loss=30', 'rate=1mbit on=server'],
     'NETCAT_IMPAIR': ['loss=100 direction=out'], 'STAGE': ['simple', 'threads', 'thread-pool'],
-    'TIMEOUT': ['1', '120', '3600'],
+    'TIMEOUT': ['1', '120', '3600'], 'SERVER': ['python', 'c'],
 }
 
 
@@ -111,7 +111,7 @@ def test_args_are_words_never_a_shell():
     'SERVER_PORT=`touch /tmp/socket-lab-pwned`', 'RESULTS=`touch /tmp/socket-lab-pwned`', 'RESULTS=a;b', 'LAB_PROJECT=../tests',
     'LAB_PROJECT=Socket-Lab', 'RESULTS=/tmp', 'PUBLISH=0x1', 'LOSS=010', 'NAME=--sweep', 'COMPOSE=v3',
     'STAGE=threads;ls', 'N=`touch /tmp/socket-lab-pwned`', 'LOOPS=9', 'N=0100',
-    'RUNS=0', 'CUT_OFF_OTHERS=`touch /tmp/socket-lab-pwned`',
+    'RUNS=0', 'CUT_OFF_OTHERS=`touch /tmp/socket-lab-pwned`', 'SERVER=java', 'SERVER=c;ls',
 ])
 def test_through_make_nothing_runs_and_nothing_changes(setting, tmp_path):
     target = {'LOSS': 'impair', 'NAME': 'exchange', 'N': 'clients', 'LOOPS': 'clients', 'RUNS': 'loss-table',

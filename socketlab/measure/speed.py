@@ -26,7 +26,7 @@ from ..paths import ROOT
 from .bench import machine, write_json
 
 # What a copy of the project needs to run make (the venv is shared: nothing is installed again).
-COPIED = ['Makefile', 'compose.yaml', 'compose.publish.yaml', 'pyproject.toml', 'base', 'server', 'client',
+COPIED = ['Makefile', 'compose.yaml', 'compose.publish.yaml', 'pyproject.toml', 'base', 'server', 'server-c', 'client',
           'netcat', 'socketlab', 'tests', 'docs/variables.txt']
 
 

@@ -1,0 +1,118 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#define BUFFER_SIZE 1024
+#define SERVER_PORT 12345
+
+char* gFilePath = NULL;
+int gNetworkPort = SERVER_PORT;
+
+void variable_test(void);
+
+void variable_test(void)
+{
+    printf("gFilePath: %s\n", gFilePath);
+    printf("gNetworkPort: %d\n", gNetworkPort);
+}
+
+int initialize_server_socket()
+{
+    int server_socket = socket(AF_INET, SOCK_STREAM, 0);
+    if (server_socket == -1)
+    {
+        perror("Failed to create socket");
+        exit(1);
+    }
+
+    struct sockaddr_in server_address;
+    server_address.sin_family = AF_INET;
+    server_address.sin_addr.s_addr = INADDR_ANY;
+    server_address.sin_port = htons(gNetworkPort);
+
+    if (bind(server_socket, (struct sockaddr*)&server_address, sizeof(server_address)) == -1)
+    {
+        perror("Failed to bind socket");
+        exit(1);
+    }
+
+    if (listen(server_socket, 5) == -1)
+    {
+        perror("Failed to listen for connections");
+        exit(1);
+    }
+
+    printf("Server socket initialized and listening on port %d\n", gNetworkPort);
+    return server_socket;
+}
+
+void handle_new_connections(int server_socket)
+{
+    struct sockaddr_in client_address;
+    socklen_t client_len = sizeof(client_address);
+
+    while (1)
+    {
+        int client_socket = accept(server_socket, (struct sockaddr *)&client_address, &client_len);
+        if (client_socket == -1)
+        {
+            perror("Failed to accept client connection");
+            continue;
+        }
+
+        handle_client(client_socket);
+    }
+}
+
+void handle_client_udp(int client_socket)
+{
+    char buffer[BUFFER_SIZE];
+    struct sockaddr_in client_address;
+    socklen_t client_len = sizeof(client_address);
+
+    int bytes_received = recvfrom(client_socket, buffer, BUFFER_SIZE, 0, (struct sockaddr*)&client_address, &client_len);
+    if (bytes_received < 0)
+    {
+        perror("Failed to receive data");
+        return;
+    }
+
+    printf("Received message: %s\n", buffer);
+
+    int bytes_sent = sendto(client_socket, buffer, bytes_received, 0, (struct sockaddr*)&client_address, client_len);
+}
+
+void handle_client(int client_socket)
+{
+    char buffer[BUFFER_SIZE];
+    int bytes_received = recv(client_socket, buffer, BUFFER_SIZE, 0);
+    if (bytes_received < 0)
+    {
+        perror("Failed to receive data");
+        return;
+    }
+
+    printf("Received message: %s\n", buffer);
+
+    int bytes_sent = send(client_socket, buffer, bytes_received, 0);
+    if (bytes_sent < 0)
+    {
+        perror("Failed to send response");
+        return;
+    }
+
+    close(client_socket);
+}
+
+int main(int argc, char* argv[])
+{
+    int listen_socket;
+
+    /* variable_test(); */
+
+    listen_socket = initialize_server_socket();
+    handle_new_connections(listen_socket);
+    return 0;
+}
