@@ -7,7 +7,7 @@ played (a client at the UDP step is judged as a UDP client; a server by what its
 
     make check [SUBMISSION=DIR] [ONLY=stage,stage] [POINTS=FILE]
 
-DIR holds a ClientPython.py and/or a ServerPython.py (default: client/ and server/ as saved). Prints a
+DIR holds a ClientPython.py, a ServerPython.py and/or lesson 9's ServerC.c (default: client/ and server/ as saved). Prints a
 table (each stage: its points and the one line that says why it failed), writes junit.xml, Gradescope's
 results.json and summary.md under RESULTS/check-TIME-ID/, named on the last line. Exit 0 when every
 stage played passed.
@@ -26,7 +26,7 @@ from .paths import ROOT, write_atomic
 from .settings import SettingError, inside_project
 
 CHECKS = ROOT / 'tests' / 'checks.yaml'
-FILES = {'client': 'ClientPython.py', 'server': 'ServerPython.py'}
+FILES = {'client': 'ClientPython.py', 'server': 'ServerPython.py', 'server-c': 'ServerC.c'}  # server-c: lesson 9's
 CLIENT_KINDS = ('client', 'client-loop')
 PASSED = 'as the lesson shows'  # a passed stage's line, and the start of a longer one (_passed)
 
@@ -55,17 +55,17 @@ def load_checks(path=CHECKS):
 
 
 def submission(text):
-    """The learner's files: {'client': Path or None, 'server': Path or None}, from a folder (SUBMISSION)
+    """The learner's files: {'client', 'server', 'server-c': Path or None}, from a folder (SUBMISSION)
     or the project's own client/ and server/. Only regular files: a link could show a file of the host's."""
     if text:
         if any(ord(c) < 32 for c in text):
             raise SettingError('bad SUBMISSION {!r}: no control characters'.format(text))
         folder = Path(text).expanduser().resolve()
         if not folder.is_dir():
-            raise SettingError('bad SUBMISSION {!r}: give a folder holding ClientPython.py and/or ServerPython.py'.format(text))
+            raise SettingError('bad SUBMISSION {!r}: give a folder holding ClientPython.py, ServerPython.py or ServerC.c'.format(text))
         paths = {kind: folder / name for kind, name in FILES.items()}
     else:
-        paths = {'client': learner.CLIENT_FILE, 'server': learner.SERVER_FILE}
+        paths = {'client': learner.CLIENT_FILE, 'server': learner.SERVER_FILE, 'server-c': learner.SERVER_FILE.with_name('ServerC.c')}
     found = {}
     for kind, path in paths.items():
         if path.is_symlink() or (path.exists() and not path.is_file()):
@@ -130,7 +130,7 @@ def judged(exchange, check, files):
     for name, role in exchange['roles'].items():
         if 'file' not in role:
             continue
-        if check['judges'] == 'server' and role['kind'] == 'server':
+        if check['judges'] in ('server', 'server-c') and role['kind'] == 'server':
             role['file'] = str(path)
         if check['judges'] == 'client' and role['kind'] in CLIENT_KINDS:
             role['file'] = str(path)
@@ -190,13 +190,18 @@ def play(exchange, compose, settings, run, backend=None, judges='server'):
         try:
             catalogue.play(exchange, lab)
         except (AssertionError, RuntimeError, TimeoutError, OSError, health.StoppedError, _docker_errors()) as error:
-            return False, _with_wire(_why(error, lab), lab, judges)  # a step the learner's program never let happen
+            return False, _with_wire(_why(error, lab), lab, _side(judges))  # a step the learner's program never let happen
         for key, (actual, expected) in catalogue.transcripts(exchange, lab).items():
             if actual != expected:
-                return False, _with_wire(_differs(key, actual, expected), lab, judges)
+                return False, _with_wire(_differs(key, actual, expected), lab, _side(judges))
         return True, _passed(exchange, judges)
     finally:
         lab.close()
+
+
+def _side(judges):
+    """Which side of the wire the judged file is (lesson 9's C server is a server)."""
+    return 'server' if judges == 'server-c' else judges
 
 
 def _passed(exchange, judges):
@@ -251,7 +256,7 @@ def gradescope(rows):
               'output': row.why, 'visibility': 'visible'} for row in rows if row.played]
     result = {'score': sum(t['score'] for t in tests), 'tests': tests}
     if not tests:
-        result['output'] = 'Nothing to judge: no ClientPython.py or ServerPython.py at a stage of the lessons.'
+        result['output'] = 'Nothing to judge: no ClientPython.py, ServerPython.py or ServerC.c at a stage of the lessons.'
     return json.dumps(result, indent=2) + '\n'
 
 

@@ -54,7 +54,7 @@ def grade_one(settings, compose, folder, checks, asked, table, catalogue, parent
     except SettingError as error:
         return name, None, str(error)
     if not any(files.values()):
-        return name, None, 'no ClientPython.py or ServerPython.py in the folder'
+        return name, None, 'no ClientPython.py, ServerPython.py or ServerC.c in the folder'
     run = '{}-{}'.format(parent, uuid.uuid4().hex[:8])
     try:
         return name, check.judge(settings, compose, files, checks, asked, table, catalogue, run, shown=None), ''

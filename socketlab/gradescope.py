@@ -16,12 +16,13 @@ from pathlib import Path
 from .paths import ROOT
 
 SETUP = '''#!/usr/bin/env bash
-# Gradescope's setup: the lab needs python3 (3.11 or newer), bash, nc (netcat-openbsd) and, for lesson
-# 7's certificates, openssl.
+# Gradescope's setup: the lab needs python3 (3.11 or newer), bash, nc (netcat-openbsd), openssl (lesson
+# 7's certificates) and gcc with libc6-dev (lesson 9's server in C).
 set -euo pipefail
-if ! command -v nc.openbsd >/dev/null || ! command -v python3 >/dev/null || ! command -v openssl >/dev/null; then
+if ! command -v nc.openbsd >/dev/null || ! command -v python3 >/dev/null || ! command -v openssl >/dev/null \
+        || ! command -v gcc >/dev/null || [ ! -e /usr/include/stdio.h ]; then
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 netcat-openbsd openssl
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 netcat-openbsd openssl gcc libc6-dev
 fi
 '''
 RUN = '''#!/usr/bin/env bash

@@ -168,11 +168,15 @@ class HostLab:
                 argv = list(spec['entrypoint'])
             elif kind == 'client-loop':
                 argv = ['bash', '-c', LOOP, 'loop', str(spec['count']), self._program(spec)]
+            elif kind == 'server' and spec.get('server') == 'c':  # lesson 9: built as the lesson builds it, then run line-buffered
+                argv = ['sh', '-c', 'gcc -o "$1/ServerC" -lc "$2" && exec stdbuf -oL "$1/ServerC"', 'build', self.folder,
+                        str(LESSON_FILES / spec['file']) if 'file' in spec else str(ROOT / 'server' / 'ServerC.c')]
             else:
                 default = ['--port=' + PORT] if kind == 'server' else []
                 argv = ['python3', self._program(spec), *spec.get('args', default)]
             cwd = self.folder
-            if kind == 'server' and (str(spec.get('stage', '')).startswith('tls') or learner.uses_tls(Path(self._program(spec)))):
+            if kind == 'server' and spec.get('server') != 'c' and (
+                    str(spec.get('stage', '')).startswith('tls') or learner.uses_tls(Path(self._program(spec)))):
                 # lesson 7: the server opens server.crt and server.key by relative path, in its stage's folder
                 cwd = os.path.join(self._certificates(), os.path.basename(tls.server_folder(spec.get('stage', ''))))
             with open(os.path.join(self.folder, name + '.out'), 'wb') as out, \
@@ -184,6 +188,7 @@ class HostLab:
             def started():
                 printed = role.stdout() + role.stderr()
                 return ('Starting server on' in printed or 'ServerPython: error' in printed
+                        or 'Server socket initialized and listening on port' in printed  # lesson 9's
                         or process.poll() is not None)
             try:
                 health.eventually(started, what='the server never printed its start line')

@@ -60,7 +60,8 @@ def test_the_labs_own_programs_pass_every_stage_they_are_at(results):
     done, folder = make_check(results)
     assert done.returncode == 0, done.stdout + done.stderr
     score, tests, failures = verdicts(folder)
-    played = ['client-tcp', 'client-tcp-against-nc', 'server-start-port', 'server-echo', 'server-one-client-at-a-time']
+    played = ['client-tcp', 'client-tcp-against-nc', 'server-start-port', 'server-echo', 'server-one-client-at-a-time',
+              'server-c-echo']  # server/ServerC.c, lesson 9's, is the lab's too
     assert set(tests) == set(played) and not failures
     assert score == sum(POINTS[stage] for stage in played)
 
@@ -92,6 +93,20 @@ def test_the_next_lessons_servers_pass_their_stage_and_only_theirs(results, tmp_
     score, tests, failures = verdicts(folder)
     assert set(tests) == {'server-start-port', stage} and not failures
     assert score == POINTS['server-start-port'] + POINTS[stage]
+
+
+@pytest.mark.docker
+def test_lesson_9s_server_in_c_as_printed_passes_its_stage_and_only_it(results, tmp_path):
+    """A submission of lesson 9's ServerC.c alone (gcc 12 warns and builds it): judged by its echo."""
+    folder = tmp_path / 'learner'
+    folder.mkdir()
+    (folder / 'ServerC.c').write_text((LESSON_FILES / 'ServerC.c').read_text())
+    done, results_folder = make_check(results, 'SUBMISSION=' + str(folder))
+    assert done.returncode == 0, done.stdout + done.stderr
+    score, tests, failures = verdicts(results_folder)
+    assert set(tests) == {'server-c-echo'} and not failures and score == POINTS['server-c-echo']
+    assert "server-c-echo                  2/2  passed, its clients on its host: they connect to 'localhost', as in the " \
+           "lesson's terminals" in done.stdout.splitlines()
 
 
 @pytest.mark.docker
@@ -211,7 +226,7 @@ def test_make_grade_grades_a_hostile_class_contained_and_leaves_nothing(tmp_path
     assert set(grades) == set(HOSTILE)
     assert (grades['alice']['client-tcp'], grades['alice']['server-echo'], grades['alice']['score']) == ('2', '2', '4')
     assert (grades['bob']['client-tcp'], grades['bob']['score']) == ('0', '0')
-    assert grades['carol']['reason'] == 'no ClientPython.py or ServerPython.py in the folder'
+    assert grades['carol']['reason'] == 'no ClientPython.py, ServerPython.py or ServerC.c in the folder'
     assert grades['bad name!']['reason'].startswith('the folder name is not plain')
     assert (grades['dave']['server-echo'], grades['eve']['client-tcp'], grades['frank']['client-tcp']) == ('0', '0', '0')
     said = {name: json.loads((folder / name / 'results.json').read_text())['tests'][0]['output'] for name in ('dave', 'eve')}

@@ -1,6 +1,7 @@
 """Gradescope's autograder zip, run as Gradescope runs it: unpacked at /autograder/source in a plain
-container (the lab's base image: python3, bash, nc) with no Docker socket and no network, setup.sh,
-then /autograder/run_autograder on a submission; its results.json read as Gradescope reads it."""
+container (the lab's C server image: the base image's python3, bash, nc and openssl, and gcc) with no
+Docker socket and no network, setup.sh, then /autograder/run_autograder on a submission; its
+results.json read as Gradescope reads it."""
 import json
 import os
 import shutil
@@ -35,7 +36,7 @@ def graded(autograder, tmp_path, files):
         (learner / name).write_text(text)
     from docker.types import Mount
     output = engine.client().containers.run(
-        'socket-lab/base', ['bash', '-c', AS_GRADESCOPE], user='0', network_mode='none', cap_drop=['ALL'], remove=True,
+        'socket-lab/server-c', entrypoint=['bash', '-c', AS_GRADESCOPE], user='0', network_mode='none', cap_drop=['ALL'], remove=True,
         labels={engine.RUN_LABEL: sweep.new_run()}, mem_limit='512m', pids_limit=256,
         mounts=[Mount('/zip/autograder.zip', str(autograder), type='bind', read_only=True),
                 Mount('/learner', str(learner), type='bind', read_only=True)])
@@ -60,6 +61,12 @@ def test_lesson_7s_programs_as_printed_score_their_tls_stages_without_docker(aut
     assert [(t['name'], t['status']) for t in result['tests']] == [
         ('server-start-port', 'passed'), ('client-tls', 'passed'), ('server-tls', 'passed')], result
     assert result['score'] == sum(t['max_score'] for t in result['tests']) == 5
+
+
+def test_lesson_9s_server_in_c_as_printed_scores_its_stage_without_docker(autograder, tmp_path):
+    """ServerC.c built with the one host's gcc, as the lesson builds it, and judged by its echo."""
+    result = graded(autograder, tmp_path, {'ServerC.c': (LESSON_FILES / 'ServerC.c').read_text()})
+    assert [(t['name'], t['status'], t['score']) for t in result['tests']] == [('server-c-echo', 'passed', 2)], result
 
 
 def test_a_client_that_sends_a_str_scores_lower_with_its_reason(autograder, tmp_path):
