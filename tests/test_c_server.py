@@ -50,6 +50,7 @@ def test_the_capture_shows_the_c_server_closing_first(copy):
     copy('lab', 'SERVER=c')
     output, status = copy('capture')
     assert status == 0 and output[:2] == LESSON['client'], output
+    assert any("server: send(b'Hello, world')" in line for line in output), output  # C's call, by its name
     fins = [line for line in output if ' FIN,ACK ' in line]
     assert len(fins) == 2 and fins[0].lstrip().split('|')[1].startswith('<') and 'server: close()' in fins[0], output
     assert fins[1].lstrip().split('|')[1].startswith('--') and 'client: close()' in fins[1], output

@@ -48,13 +48,14 @@ def _joined(lines):
 
 
 # parse reads strace's lines into the socket calls the lesson's program made to the server's port
-# Arguments: lines - strace -f -ttt -T output lines, port - the server's (or nc's) port
+# Arguments: lines - strace -f -ttt -T output lines, port - the server's (or nc's) port, sent - the
+#            name of a TCP send in the program's language (Python's sendall, C's send)
 # Return Value: a list of dicts: at (s since the epoch; when it returned, for accept and recv), call (as the lesson writes it), kind
 #               ('accept', 'connect', 'send', 'recv', 'close'), data (bytes sent or read), udp (bool),
 #               peer (the client's (ip, port) on a socket accept() returned, else None), line (strace's)
 # Assumptions: only sockets that connect or send to PORT, or that accept() returned, count: the name
 #              lookup's own socket (to the resolver's port 53) and files are left out
-def parse(lines, port):
+def parse(lines, port, sent='sendall'):
     sockets, found = {}, []
     towards = 'htons({})'.format(port)
     for line in _joined(lines):
@@ -88,7 +89,7 @@ def parse(lines, port):
         elif name == 'connect':
             found.append({**call, 'call': 'connect()', 'kind': 'connect'})
         elif name in ('sendto', 'sendmsg') and result > 0:
-            found.append({**call, 'call': ('sendto({!r})' if udp else 'sendall({!r})').format(data[:result]),
+            found.append({**call, 'call': ('sendto({!r})' if udp else sent + '({!r})').format(data[:result]),
                           'kind': 'send', 'data': data[:result]})
         elif name in ('recvfrom', 'recvmsg') and result >= 0:
             found.append({**call, 'at': returned, 'call': ('recvfrom() = {!r}' if udp else 'recv() = {!r}').format(data[:result]),

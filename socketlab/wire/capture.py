@@ -79,7 +79,9 @@ def around(settings, compose, service, name, exchange, interface='eth0'):
     if packets:
         client_calls = calls.parse(traced, settings.server_port)
         calls.name_packets(packets, client_calls)
-        calls.name_packets(packets, calls.parse(served, settings.server_port), side='server')
+        # the server's TCP send: Python's sendall(), or lesson 9's C send() (strace sees sendto() for both)
+        sent = 'send' if settings.server == 'c' else 'sendall'
+        calls.name_packets(packets, calls.parse(served, settings.server_port, sent), side='server')
         # what the ladder's names were read from, as strace printed it, for a learner to look up
         write_atomic(path.with_suffix('.calls.txt'), '\n'.join(
             ['# client: the lines of its calls to port {} (strace in its container)'.format(port),
