@@ -28,6 +28,87 @@ _NUMBER = re.compile('|'.join(re.escape(n) for n in NUMBERS))
 PARTS = ('_first', '_last', '_count', '_varies')
 
 
+# The catalogue's vocabulary, in one place (tests/exchanges.yaml's header says it in words; problems()
+# checks every exchange against it, tests/test_catalogue.py runs that on the catalogue, host-side).
+EXCHANGE_KEYS = {'name', 'stage', 'roles', 'steps', 'expect'}
+ROLE_KEYS = {  # kind -> the keys a role of that kind may have (kind itself always)
+    'server': {'args', 'env', 'stage', 'file', 'server'},
+    'netcat': {'flavor', 'mode', 'env'},
+    'nc-client': {'beside', 'port', 'env'},
+    'client': {'args', 'env', 'file', 'beside', 'entrypoint', 'tls'},
+    'client-loop': {'count', 'file', 'beside', 'env'},
+}
+STEP_KEYS = {  # a step's one key -> the keys of its value (None: the value is a role's name; 'roles': {ROLE: [lines]})
+    'start': None, 'type': {'into', 'after', 'text'}, 'exit': {'of', 'code', 'within'},
+    'queued': {'at', 'from', 'bytes'}, 'now': 'roles', 'signal': {'to', 'name'},
+}
+
+
+def problems(exchanges, lesson_files=None):
+    """What in EXCHANGES (the catalogue's list) breaks its vocabulary, one line each; [] when nothing does."""
+    found, names = [], set()
+    for number, exchange in enumerate(exchanges):
+        name = exchange.get('name', '#{}'.format(number))
+        said = lambda text: found.append('{}: {}'.format(name, text))  # noqa: E731
+        if not re.fullmatch(r'[a-z0-9][a-z0-9-]*', str(name)) or name in names:
+            said('a name of its own is lower-case letters, digits and -, used once')
+        names.add(name)
+        if set(exchange) != EXCHANGE_KEYS:
+            said('has {} where an exchange has {}'.format(sorted(set(exchange)), sorted(EXCHANGE_KEYS)))
+            continue
+        roles = exchange['roles']
+        for role, spec in roles.items():
+            kind = spec.get('kind')
+            if kind not in ROLE_KEYS:
+                said('role {} is of no kind the lab has ({})'.format(role, ', '.join(ROLE_KEYS)))
+                continue
+            if set(spec) - {'kind'} - ROLE_KEYS[kind]:
+                said('role {} ({}) has {}: a {} takes {}'.format(role, kind, sorted(set(spec) - {'kind'} - ROLE_KEYS[kind]),
+                                                                kind, sorted(ROLE_KEYS[kind])))
+            if 'beside' in spec and spec['beside'] not in roles:
+                said('role {} runs beside {}, which is no role of it'.format(role, spec['beside']))
+            if 'file' in spec and lesson_files is not None and not (lesson_files / spec['file']).is_file():
+                said('role {} runs {}, which tests/lesson/ does not hold'.format(role, spec['file']))
+        started = set()
+        for step in exchange['steps']:
+            if len(step) != 1 or next(iter(step)) not in STEP_KEYS:
+                said('a step is one of {}: {}'.format(', '.join(STEP_KEYS), step))
+                continue
+            (key, value), = step.items()
+            wanted = STEP_KEYS[key]
+            if wanted is None:
+                if value not in roles:
+                    said('starts {}, which is no role of it'.format(value))
+                elif value in started:
+                    said('starts {} twice'.format(value))
+                elif roles[value].get('beside') in set(roles) - started:
+                    said('starts {} before {}, the host it runs on'.format(value, roles[value]['beside']))
+                started.add(value)
+                continue
+            if wanted == 'roles':
+                named = set(value)
+            elif not isinstance(value, dict) or set(value) - wanted:
+                said('a {} step takes {}: {}'.format(key, sorted(wanted), value))
+                continue
+            else:
+                named = {value[k] for k in ('into', 'of', 'at', 'from', 'to') if k in value}
+            for role in sorted(named - started):
+                said('its {} step names {}, which is {}'.format(key, role, 'not started by then' if role in roles else 'no role of it'))
+        for key, expected in exchange['expect'].items():
+            part = next((p for p in PARTS if key.endswith(p)), '')
+            stream = key[:len(key) - len(part)] if part else key
+            role = stream.removesuffix('_stderr')
+            if role not in roles:
+                said('expects {} of {}, which is no role of it'.format(key, role))
+            elif part == '_count' and not (isinstance(expected, dict) and all(isinstance(n, int) for n in expected.values())):
+                said('{} is a mapping of texts to how many times'.format(key))
+            elif part == '_varies' and not isinstance(expected, str):
+                said('{} is one pattern'.format(key))
+            elif part not in ('_count', '_varies') and not (isinstance(expected, list) and all(isinstance(line, str) for line in expected)):
+                said('{} is a list of lines'.format(key))
+    return found
+
+
 SHOWN = 1 << 20  # characters of a terminal kept: far past any lesson's exchange
 
 
