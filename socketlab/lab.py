@@ -127,18 +127,32 @@ def _loopback_only(container, port):
     return next((word for word in listening if word.startswith(LOOPBACK)), None)
 
 
+def _udp_only(container, port):
+    """'udp ADDRESS' when the server has a UDP socket on the port and no TCP listener (lesson 9's UDP
+    step: its SOCK_DGRAM server has nothing the TCP healthcheck can find); else None."""
+    try:
+        bound = container.exec_run(['ss', '-Hlun', 'sport = :{}'.format(port)]).output.decode(errors='replace').split()
+    except engine.errors().APIError:
+        return None
+    return next(('udp ' + word for word in bound if word.endswith(':{}'.format(port))), None)
+
+
 def _listening_or_explain(container, port, logged=None):
     """Waits until the server listens; returns None when it listens where the others reach it, or the
     address when it listens on its own loopback only (the lesson's server binds 'localhost': it is
     served on its own host, and the lab says so). Says why at once if it stopped, with what it printed
     after the first LOGGED bytes of its log (the earlier starts')."""
     try:
-        health.wait_healthy(container, unhealthy=lambda: _loopback_only(container, port))
+        health.wait_healthy(container, unhealthy=lambda: _loopback_only(container, port) or _udp_only(container, port))
         return None
     except health.StoppedError:
         logs = last_start_logs(container, logged).rstrip()
         engine.fail('the server stopped; what it printed:\n{}'.format(logs or '(nothing)'))
     except health.Unreachable as error:
+        if str(error).startswith('udp '):
+            print("Lab: your server listens on UDP {} (SOCK_DGRAM, lesson 9's UDP step), not TCP: make tcp ARGS=--udp "
+                  "sends it the client lesson's datagram.".format(str(error)[4:]))
+            return None
         print("Lab: your server listens on {} only (it binds 'localhost', as the lesson's does): its clients run "
               "on its host, as the lesson's terminals on one machine. To reach it from the lab's other hosts, "
               "bind '0.0.0.0'.".format(error))

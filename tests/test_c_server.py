@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from socketlab.measure.speed import copy_project
-from socketlab.paths import ROOT
-from makeplay import LESSON, edit, project_name, run
+from socketlab.paths import LESSON_FILES, ROOT
+from makeplay import LESSON, address, edit, project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('c-server')]
 
@@ -66,6 +66,22 @@ def test_a_file_gcc_cannot_build_stops_the_server_with_gccs_lines(copy):
     finally:
         edit(copy.folder, 'server/ServerC.c', '    close(client_socket)\n}', '    close(client_socket);\n}')
     assert copy('tcp') == (LESSON['client'], 0)
+
+
+def test_lesson_9s_udp_step_is_said_and_answers_make_tcp_udp(copy):
+    """The lesson's UDP ServerC.c: no TCP listener, so make lab says where it listens and how to reach
+    it; make tcp ARGS=--udp gets the client lesson's datagram back from the server's port."""
+    shutil.copyfile(LESSON_FILES / 'ServerC-udp.c', os.path.join(copy.folder, 'server', 'ServerC.c'))
+    try:
+        output, status = copy('lab', 'SERVER=c')
+        assert status == 0, output
+        assert ("Lab: your server listens on UDP 0.0.0.0:12345 (SOCK_DGRAM, lesson 9's UDP step), not TCP: make tcp "
+                "ARGS=--udp sends it the client lesson's datagram.") in output, output
+        _, server_ip = address(copy.project, 'server')
+        assert copy('tcp', 'ARGS=--udp') == (
+            ['Starting client...', "Received (from ('{}', 12345)): b'Hello, world'".format(server_ip)], 0)
+    finally:
+        shutil.copyfile(ROOT / 'server' / 'ServerC.c', os.path.join(copy.folder, 'server', 'ServerC.c'))
 
 
 def test_make_lab_server_python_goes_back_to_the_lessons_python_server(copy):
