@@ -43,6 +43,9 @@ def test_make_lab_server_c_runs_servercs_and_make_tcp_is_echoed(copy):
            'openbsd, UDP port 12345).' in output
     assert copy('tcp') == (LESSON['client'], 0)  # SERVER=c remembered: no restart into the Python server
     assert server_log(copy)[-2:] == ['Server socket initialized and listening on port 12345', 'Received message: Hello, world']
+    output, status = copy('tls', 'ARGS=--timeout 5')  # lesson 7's client at lesson 9's server: said, then its error
+    assert output[:2] == ["Lab: the server is lesson 9's ServerC, which speaks no TLS: make lab SERVER=python STAGE=tls first.",
+                          'Starting client...'] and status == 2, output
 
 
 def test_the_capture_shows_the_c_server_closing_first(copy):
