@@ -2,6 +2,7 @@
 make tls (refused, then the check off, then the lab's CA), make status saying where the CA is, and the
 capture: TLS records on the ladder and no readable payload, where lesson 3's capture shows 'Hello, world'.
 The catalogue (tests/exchanges.yaml, "TLS") holds the exchanges themselves, the outside clients included."""
+import html
 import os
 import shutil
 
@@ -59,8 +60,13 @@ def test_status_says_where_the_labs_ca_is(results):
 
 
 def test_the_labs_ca_verified_and_the_capture_holds_no_readable_payload(results):
-    """STAGE=tls: make tls ARGS=--ca verifies the server; its capture names the TLS records and holds no
-    'Hello, world', while make tcp's capture at the lesson's plaintext stage does."""
+    """Lesson 3's capture at the plaintext stage shows 'Hello, world' both ways; then STAGE=tls: make tls
+    ARGS=--ca verifies the server, its capture names the TLS records and holds no 'Hello, world', and its
+    page shows lesson 3's capture beside it."""
+    assert run(PROJECT, 'lab', 'STAGE=simple')[1] == 0
+    output, status, pcap, packets = capture(results, 'tcp')
+    assert status == 0 and output[:2] == LESSON['client']
+    assert [p['payload'] for p in packets if p['payload']] == [b'Hello, world', b'Hello, world']
     assert run(PROJECT, 'lab', 'STAGE=tls')[1] == 0
     output, status, pcap, packets = capture(results, 'tls', 'ARGS=--ca')
     assert status == 0 and output[:2] == LESSON['client']
@@ -69,10 +75,10 @@ def test_the_labs_ca_verified_and_the_capture_holds_no_readable_payload(results)
     assert 'TLS ServerHello, ChangeCipherSpec, ApplicationData' in shown
     assert b'Hello, world' not in pcap and not any(b'Hello, world' in p['payload'] for p in packets)
     assert all(ladder.tls_records(p['payload']) for p in packets if p['payload'])
-    assert run(PROJECT, 'lab', 'STAGE=simple')[1] == 0
-    output, status, pcap, packets = capture(results, 'tcp')
-    assert status == 0 and output[:2] == LESSON['client']
-    assert [p['payload'] for p in packets if p['payload']] == [b'Hello, world', b'Hello, world']
+    page, = (path.read_text() for path in results.glob('tls-*.html'))
+    tls_part, beside = page.split("<h2>Under it, for comparison, lesson 3's capture: the same exchange in plaintext</h2>")
+    assert 'TLS ClientHello' in tls_part and 'Hello, world' not in tls_part.split('<script')[0]
+    assert html.escape("b'Hello, world'") in beside and '<g id="q0" class="packet">' in beside
 
 
 def test_tls_at_a_plaintext_stage_says_so_and_fails_in_one_line(results):

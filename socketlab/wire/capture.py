@@ -91,11 +91,28 @@ def around(settings, compose, service, name, exchange, interface='eth0'):
         side, title = 'nc' if service == 'netcat' else 'server', '{} ({} packets)'.format(path.name, len(packets))
         print(ladder.text_ladder(packets, side))
         write_atomic(path.with_suffix('.svg'), ladder.svg_ladder(packets, side, title).encode())
-        write_atomic(path.with_suffix('.html'), page.html_page(packets, side, title).encode())
+        write_atomic(path.with_suffix('.html'), page.html_page(packets, side, title, _plaintext(settings) if name == 'tls' else None).encode())
         print('\nLadder diagram written to {} (open it in a browser); each packet\'s fields: {}'.format(
             shown.with_suffix('.svg'), shown.with_suffix('.html')))
         print('The system calls it names, as strace saw them: {}'.format(shown.with_suffix('.calls.txt')))
     return status
+
+
+def _plaintext(settings):
+    """Lesson 3's capture to show beside a TLS one: the newest tcp-*.pcap in RESULTS, as (its packets,
+    its title); or (None, what makes one)."""
+    made = sorted(settings.results.glob('tcp-*.pcap'), key=lambda path: path.stat().st_mtime)
+    for path in reversed(made):
+        if path.name.startswith('tcp-nc-'):  # make tcp-nc's: a reply typed into nc, not the lesson's echo
+            continue
+        try:
+            packets = ladder.read_packets(path, settings.server_port)
+        except Exception:  # noqa: BLE001 - a capture cut short: the one before it
+            continue
+        if packets:
+            return packets, '{} ({} packets)'.format(path.name, len(packets))
+    return None, ("make capture at a plaintext stage (make lab STAGE=simple, then make capture) writes lesson 3's "
+                  "capture into the same folder; the next make tls CAPTURE=1 shows it beside this one.")
 
 
 def _complete(data, port):

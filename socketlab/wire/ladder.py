@@ -187,10 +187,11 @@ def text_ladder(packets, server_name):
 
 
 # svg_ladder draws the packets as an SVG picture
-# Arguments: packets - read_packets' list, server_name - the right column's name, title - a caption
+# Arguments: packets - read_packets' list, server_name - the right column's name, title - a caption,
+#            ids - what each packet's group id starts with (p0, p1, ...; another for a second ladder on one page)
 # Return Value: the SVG document as a string
 # Assumptions: packets is not empty
-def svg_ladder(packets, server_name, title):
+def svg_ladder(packets, server_name, title, ids='p'):
     left, right = endpoints(packets, server_name)
     x1, x2, top, step = 200, 760, 90, 44
     height = top + step * len(packets) + 40
@@ -212,7 +213,7 @@ def svg_ladder(packets, server_name, title):
         start, end = (x1, x2) if packet['to_server'] else (x2, x1)
         colour = '#c00' if packet['retransmission'] or 'RST' in packet['flags'] else ('#06c' if packet['payload'] else '#333')
         # one group per packet (id p0, p1, ...): the HTML page (socketlab.wire.page) makes each clickable
-        out.append('<g id="p{}" class="packet">'.format(i))
+        out.append('<g id="{}{}" class="packet">'.format(ids, i))
         out.append('<text x="20" y="{}" fill="#666">{:.3f}</text>'.format(y + 14, packet['time'] * 1000))
         out.append('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1.5" marker-end="url(#head)"/>'.format(
             start, y + 10, end, y + 24, colour))

@@ -1,7 +1,8 @@
 """One offline HTML page per capture (results/NAME.html, next to the pcap and the SVG): the ladder
 diagram, and each packet's fields when it is clicked, as Wireshark's flow graph shows them. One file,
 no network: the SVG, the packets (as JSON) and a few lines of script are inside it. A link to
-PAGE.html#p3 opens with packet 3 shown (the page clicks it itself).
+PAGE.html#p3 opens with packet 3 shown (the page clicks it itself). A TLS capture's page (lesson 7)
+shows lesson 3's plaintext capture under it, its packets q0, q1, ...
 """
 import html
 import json
@@ -12,7 +13,7 @@ SCRIPT = """
 const packets = JSON.parse(document.getElementById('packets').textContent);
 const panel = document.getElementById('details');
 function show(event) {
-  const group = event.currentTarget, packet = packets[Number(group.id.slice(1))];
+  const group = event.currentTarget, packet = packets[group.id[0]][Number(group.id.slice(1))];
   document.querySelectorAll('g.packet.chosen').forEach(g => g.classList.remove('chosen'));
   group.classList.add('chosen');
   panel.replaceChildren(...Object.entries(packet).map(([name, value]) => {
@@ -63,15 +64,25 @@ def fields(number, packet):
 
 
 # html_page writes the page of one capture
-# Arguments: packets - ladder.read_packets' list, server_name - the right column's name, title - a caption
+# Arguments: packets - ladder.read_packets' list, server_name - the right column's name, title - a caption,
+#            beside - for a TLS capture: (lesson 3's packets, its title), or (None, how to make one)
 # Return Value: the HTML document as a string
 # Assumptions: packets is not empty
-def html_page(packets, server_name, title):
-    data = json.dumps([fields(i, p) for i, p in enumerate(packets)]).replace('</', '<\\/')
+def html_page(packets, server_name, title, beside=None):
+    shown = {'p': [fields(i, p) for i, p in enumerate(packets)]}
+    second = []
+    if beside is not None:  # (packets, title) of lesson 3's capture, or (None, what to run to make one)
+        if beside[0]:
+            shown['q'] = [fields(i, p) for i, p in enumerate(beside[0])]
+            second = ['<h2>Under it, for comparison, lesson 3\'s capture: the same exchange in plaintext</h2>',
+                      ladder.svg_ladder(beside[0], server_name, beside[1], ids='q')]
+        else:
+            second = ['<p>{}</p>'.format(html.escape(beside[1]))]
+    data = json.dumps(shown).replace('</', '<\\/')
     return '\n'.join([
         '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
         '<title>{}</title>'.format(html.escape(title)), '<style>{}</style>'.format(STYLE), '</head>', '<body>',
-        '<main>', ladder.svg_ladder(packets, server_name, title), '</main>',
+        '<main>', ladder.svg_ladder(packets, server_name, title), *second, '</main>',
         '<aside><h2>Packet</h2><p>Click an arrow to see its packet.</p><table id="details"></table></aside>',
         '<script type="application/json" id="packets">{}</script>'.format(data),
         '<script>{}</script>'.format(SCRIPT), '</body>', '</html>', ''])
