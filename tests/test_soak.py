@@ -1,5 +1,5 @@
 """make soak, small: the same server process serves every exchange in a row and every attempt at once,
-and says what its memory, open files and log did (figures, not asserted: the README has a full run)."""
+and says what its memory, open files and log did (figures, not asserted: docs/performance.md has a full run)."""
 import json
 import subprocess
 

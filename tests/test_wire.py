@@ -113,7 +113,7 @@ def test_udp_capture_is_exactly_two_datagrams(lab):
 
 
 def test_all_lost_the_udp_client_gives_up_with_the_lessons_warning(healed):
-    """The README's stage: make impair LOSS=100, make udp; no reply can come, the client says why."""
+    """The learner's guide's stage: make impair LOSS=100, make udp; no reply can come, the client says why."""
     output, status = run(PROJECT, 'impair', 'LOSS=100')
     assert (output, status) == (['Impairment now: loss 100% both directions on server and netcat (make heal undoes it)'], 0)
     output, status = run(PROJECT, 'udp', 'ARGS=--timeout 1')

@@ -1,4 +1,4 @@
-"""make loss-table: what make impair's random loss does on this machine, for the README's table.
+"""make loss-table: what make impair's random loss does on this machine, for docs/performance.md's table.
     UDP: 200 datagrams from a client to nc with LOSS% dropped on the way in; how many nc printed.
     TCP: the lesson's exchange, RUNS times with LOSS% dropped both ways at the server; how many printed
          "Received: b'Hello, world'" (client timeout 10 s), and the median time of a run (container

@@ -10,7 +10,7 @@ built again from nothing) and, once, the warm make test (the suite, under the co
     make speed SPEED_ARGS='[--runs 3] [--composes v2,v1] [--no-cold] [--no-suite]'
 
 Results: RESULTS/speed-TIME-ID/speed.json (rewritten whole after each figure: a failure or Ctrl-C keeps
-what was measured) and a table on the terminal, for the README's Performance section.
+what was measured) and a table on the terminal, for docs/performance.md.
 """
 import os
 import shutil
@@ -167,7 +167,7 @@ def main(settings, _compose):
 
 
 def report(result):
-    """The README's table: medians in seconds, and as ratios to the floor of the same runs."""
+    """docs/performance.md's table: medians in seconds, and as ratios to the floor of the same runs."""
     lines = ['{:<44} {}'.format('what (medians)', '   '.join('{:>16}'.format(c) for c in result['runs']))]
     rows = [('floor: docker run --rm of the client', 'floor_s'), ('make lab, warm', 'warm_lab_s'),
             ('make tcp, warm', 'tcp_s'), ('edit the client, then make tcp', 'edit_client_tcp_s'),
