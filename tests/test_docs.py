@@ -1,7 +1,8 @@
-"""The README's transcript replayed: each `$ make ...` of its first exchange run on a lab of the suite's
-own, and what it prints compared with what the README shows, line by line (the lab's own names and the
-addresses and ports of this run put in for the README's; a `...` line ends what is compared). So the
-door a new user opens cannot drift from what make prints."""
+"""The docs' transcripts replayed: each `$ make ...` of a block below run on a lab of the suite's own,
+and what it prints compared with what the block shows, line by line (this run's lab names, addresses
+and ports put in for the block's; a `...` line ends what is compared; a command shown with no lines
+after it is run, its output not shown). So the README a new user opens, and the guides' blocks named
+here, cannot drift from what make prints."""
 import re
 
 import pytest
@@ -10,43 +11,46 @@ from socketlab.paths import ROOT
 from makeplay import project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('docs')]
-PROJECT = project_name('-docs')
 ADDRESS = re.compile(r'\b\d{1,3}(?:\.\d{1,3}){3}\b')
 PORT = re.compile(r"(\('<address>', )\d{1,5}\)")
+# (file, heading, which blocks under it, in order, on one lab)
+REPLAYED = [('README.md', 'The first exchange', [0]),
+            ('docs/learner.md', 'Lesson 7: TLS', [0, 1]),
+            ('docs/learner.md', 'Lesson 9: the server in C', [0])]
 
 
-def transcript(text, heading):
-    """The commands of the first code block under HEADING: [(make's arguments, the lines shown after it)]."""
-    section = text.split('## ' + heading + '\n', 1)[1]
-    block = section.split('```\n', 2)[1]
+def transcript(text, heading, block):
+    """The commands of the BLOCKth code block under HEADING: [(make's arguments, the lines shown after it)]."""
+    section = text.split('## ' + heading + '\n', 1)[1].split('\n## ', 1)[0]
+    code = section.split('```\n')[1::2][block]
     steps = []
-    for line in block.splitlines():
+    for line in code.splitlines():
         if line.startswith('$ make'):
-            steps.append((line[len('$ make'):].split(), []))
+            steps.append((line[len('$ make'):].split('#')[0].split(), []))
         elif steps:
             steps[-1][1].append(line)
     return steps
 
 
-def same(lines):
-    """Lines with this run's own values made the README's: the lab's names, addresses, a client's port."""
-    shown = [ADDRESS.sub('<address>', line.replace(PROJECT + '-', 'socket-lab-')) for line in lines]
+def same(lines, project):
+    """Lines with this run's own values made the docs': the lab's names, addresses, a client's port."""
+    shown = [ADDRESS.sub('<address>', line.replace(project + '-', 'socket-lab-')) for line in lines]
     return [PORT.sub(r'\1<port>)', line) for line in shown]
 
 
-@pytest.fixture(scope='module')
-def lab():
-    yield
-    run(PROJECT, 'down')
-
-
-def test_the_readmes_first_exchange_prints_what_the_readme_shows(lab):
-    steps = transcript((ROOT / 'README.md').read_text(), 'The first exchange')
-    assert [args for args, _ in steps] == [['lab'], ['tcp'], ['logs']]
-    for args, shown in steps:
-        output, status = run(PROJECT, *args)
-        assert status == 0, output
-        if '...' in shown:
-            shown = shown[:shown.index('...')]
-            output = output[:len(shown)]
-        assert same(output) == same(shown), 'make {}'.format(' '.join(args))
+@pytest.mark.parametrize('path, heading, blocks', REPLAYED)
+def test_a_transcript_prints_what_the_docs_show(path, heading, blocks):
+    project = project_name('-docs-' + re.sub(r'[^a-z0-9]+', '-', heading.lower()).strip('-'))[:63]
+    text = (ROOT / path).read_text()
+    try:
+        for block in blocks:
+            for args, shown in transcript(text, heading, block):
+                output, _ = run(project, *args)  # a failing command is shown failing, with make's own line
+                if not shown:
+                    continue
+                if '...' in shown:
+                    shown = shown[:shown.index('...')]
+                    output = output[:len(shown)]
+                assert same(output, project) == same(shown, project), '{}, {}: make {}'.format(path, heading, ' '.join(args))
+    finally:
+        run(project, 'down')
