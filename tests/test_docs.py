@@ -4,6 +4,7 @@ and ports put in for the block's; a `...` line ends what is compared; a command 
 after it is run, its output not shown). So the README a new user opens, and the guides' blocks named
 here, cannot drift from what make prints."""
 import re
+import shlex
 
 import pytest
 
@@ -14,19 +15,21 @@ pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('docs')]
 ADDRESS = re.compile(r'\b\d{1,3}(?:\.\d{1,3}){3}\b')
 PORT = re.compile(r"(\('<address>', )\d{1,5}\)")
 # (file, heading, which blocks under it, in order, on one lab)
-REPLAYED = [('README.md', 'The first exchange', [0]),
-            ('docs/learner.md', 'Lesson 7: TLS', [0, 1]),
-            ('docs/learner.md', 'Lesson 9: the server in C', [0])]
+REPLAYED = [('README.md', '## The first exchange', [0]),
+            ('docs/learner.md', '### Errors a learner meets', [0]),
+            ('docs/learner.md', '## Lesson 7: TLS', [0, 1]),
+            ('docs/learner.md', '## Lesson 9: the server in C', [0])]
 
 
 def transcript(text, heading, block):
-    """The commands of the BLOCKth code block under HEADING: [(make's arguments, the lines shown after it)]."""
-    section = text.split('## ' + heading + '\n', 1)[1].split('\n## ', 1)[0]
-    code = section.split('```\n')[1::2][block]
+    """The commands of the BLOCKth code block after HEADING (its line, #s and all): [(make's arguments,
+    the lines shown after each)]."""
+    after = text.split('\n' + heading + '\n', 1)[1]
+    code = after.split('```\n')[1::2][block]
     steps = []
     for line in code.splitlines():
         if line.startswith('$ make'):
-            steps.append((line[len('$ make'):].split('#')[0].split(), []))
+            steps.append((shlex.split(line[len('$ make'):], comments=True), []))
         elif steps:
             steps[-1][1].append(line)
     return steps
@@ -40,7 +43,7 @@ def same(lines, project):
 
 @pytest.mark.parametrize('path, heading, blocks', REPLAYED)
 def test_a_transcript_prints_what_the_docs_show(path, heading, blocks):
-    project = project_name('-docs-' + re.sub(r'[^a-z0-9]+', '-', heading.lower()).strip('-'))[:63]
+    project = project_name('-docs-' + re.sub(r'[^a-z0-9]+', '-', heading.lower()).strip('-'))[:63].rstrip('-')
     text = (ROOT / path).read_text()
     try:
         for block in blocks:
