@@ -322,7 +322,7 @@ def clean(settings, compose):
     clone's lab of the same LAB_IMAGES): never forced."""
     down(settings, compose)
     client = engine.client()
-    names = [settings.image(name) for name in (*images.PROGRAMS, 'base', 'base-dockerfile')]
+    names = [settings.image(name) for name in (*images.PROGRAMS, 'server-c', 'base', 'base-dockerfile')]  # server-c: lesson 9's
     ids = {image.id for image in map(engine.image, names) if image is not None}
     if any(c.attrs.get('ImageID') in ids for c in client.containers.list(all=True, sparse=True)):
         print('Kept the images {}/*: containers of another lab still use them (make down there first).'.format(settings.images))
