@@ -114,7 +114,7 @@ def tls(settings, compose):
     if settings.server == 'c':
         print("Lab: the server is lesson 9's ServerC, which speaks no TLS: make lab SERVER=python STAGE=tls first.",
               file=sys.stderr)
-    elif learner.server_has_stages() and not settings.stage.startswith('tls'):
+    elif learner.server_has_stages() and settings.stage not in certificates.STAGES:
         print("Lab: the server runs stage {}, which speaks no TLS: make lab STAGE=tls-as-printed (the lesson's) "
               "or STAGE=tls (the lab's CA) first.".format(settings.stage), file=sys.stderr)
     return _client(dataclasses.replace(settings, args=('--tls', *settings.args)), compose, asked_udp=False, to_nc=False)

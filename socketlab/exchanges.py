@@ -183,11 +183,9 @@ class Lab:
         """The /tls mount of this run's own certificates folder; the certificates made first (once per
         run) when the role speaks TLS: a TLS stage, the client's --tls, a program that imports ssl, or tls: true."""
         from docker.types import Mount
-        from . import learner
         project = sweep.RUN_PROJECT_PREFIX + self.run + '-catalogue-certificates'  # no lab's name; the run's sweep removes it
         path = LESSON_FILES / spec['file'] if 'file' in spec else None
-        if (str(spec.get('stage', '')).startswith('tls') or '--tls' in spec.get('args', ()) or spec.get('tls')
-                or (path is not None and learner.uses_tls(path))):
+        if tls.needed(spec.get('stage', ''), path) or '--tls' in spec.get('args', ()) or spec.get('tls'):
             tls.ensure(dataclasses.replace(self.settings, project=project), self.compose)
         return Mount('/tls', str(tls.folder(project)), type='bind', read_only=True)
 

@@ -190,10 +190,6 @@ def server(settings, compose, remove_orphans=False):
     """The server, running the learner's current file with the current settings and healthy.
     Quick when it already is (no compose call): only an edit or a changed setting restarts it, and
     only a changed compose.yaml can leave orphans for make lab to remove (remove_orphans)."""
-    from . import tls
-    if not tls.made(settings.project) and (settings.stage.startswith('tls') or (
-            not learner.server_has_stages() and learner.uses_tls())):  # the lab's stages say it; a learner's file by importing ssl
-        tls.ensure(settings, compose)  # lesson 7: the certificates its server opens
     container = engine.service_container(settings.project, 'server')
     recorded = _recorded(settings)
     wanted = _wanted(settings)
@@ -207,6 +203,7 @@ def server(settings, compose, remove_orphans=False):
         logged = None  # it stopped or started again by itself: its own record of its last start
         if recorded['source'] != wanted['source']:
             logged = _logged(container)
+            _certificates(settings, compose)
             container.restart(timeout=5)  # only the file changed: start the program again on it
             container.reload()
         if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
@@ -215,6 +212,7 @@ def server(settings, compose, remove_orphans=False):
         return container
     before, logged = (container.id, _logged(container)) if container is not None else (None, 0)
     images.ensure(settings, 'server-c' if settings.server == 'c' else 'server')
+    _certificates(settings, compose)
     compose.run(settings, 'up', '-d', '--no-deps', *(['--remove-orphans'] if remove_orphans else []),
                 *(['--force-recreate'] if anew else []), 'server')
     container = engine.service_container(settings.project, 'server')
@@ -224,6 +222,14 @@ def server(settings, compose, remove_orphans=False):
     _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
     impair.sync(settings, compose)
     return container
+
+
+def _certificates(settings, compose):
+    """Lesson 7's certificates, made before the server starts where it opens them: at a TLS stage of the
+    lab's server, or with a learner's server file that imports ssl."""
+    from . import tls
+    if settings.server != 'c' and tls.needed(settings.stage, None if learner.server_has_stages() else server_file(settings)):
+        tls.ensure(settings, compose)
 
 
 def up(settings, compose):

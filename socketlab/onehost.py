@@ -17,7 +17,7 @@ import tempfile
 
 from pathlib import Path
 
-from . import health, learner, tls
+from . import health, tls
 from .catalogue import Screen
 from .paths import LESSON_FILES, ROOT
 
@@ -175,8 +175,7 @@ class HostLab:
                 default = ['--port=' + PORT] if kind == 'server' else []
                 argv = ['python3', self._program(spec), *spec.get('args', default)]
             cwd = self.folder
-            if kind == 'server' and spec.get('server') != 'c' and (
-                    str(spec.get('stage', '')).startswith('tls') or learner.uses_tls(Path(self._program(spec)))):
+            if kind == 'server' and spec.get('server') != 'c' and tls.needed(spec.get('stage', ''), Path(self._program(spec))):
                 # lesson 7: the server opens server.crt and server.key by relative path, in its stage's folder
                 cwd = os.path.join(self._certificates(), os.path.basename(tls.server_folder(spec.get('stage', ''))))
             with open(os.path.join(self.folder, name + '.out'), 'wb') as out, \

@@ -15,6 +15,7 @@ import uuid
 
 from .paths import state_dir
 
+STAGES = ('tls-as-printed', 'tls')  # the TLS stages of server/ServerPython.py (settings.STAGES names them too)
 FILES = ('lesson/server.crt', 'lesson/server.key', 'ca.crt', 'ca.key', 'lab/server.crt', 'lab/server.key')
 # Where the server runs for each stage: the folder holding the pair it opens as "server.crt"/"server.key".
 LAB_CA_STAGES = ('tls',)  # the lab's fixed stage presents the CA's certificate; every other, the lesson's
@@ -28,6 +29,13 @@ def folder(project):
     for name in ('lesson', 'lab'):
         (path / name).mkdir(parents=True, exist_ok=True)
     return path
+
+
+def needed(stage='', program=None):
+    """Whether a server needs the certificates: a TLS stage of the lab's server, or a PROGRAM file that
+    imports ssl (a learner's, or a lesson's as printed)."""
+    from . import learner
+    return stage in STAGES or (program is not None and learner.uses_tls(program))
 
 
 def server_folder(stage):
