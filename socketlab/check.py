@@ -65,7 +65,7 @@ def submission(text):
             raise SettingError('bad SUBMISSION {!r}: give a folder holding ClientPython.py, ServerPython.py or ServerC.c'.format(text))
         paths = {kind: folder / name for kind, name in FILES.items()}
     else:
-        paths = {'client': learner.CLIENT_FILE, 'server': learner.SERVER_FILE, 'server-c': learner.SERVER_FILE.with_name('ServerC.c')}
+        paths = {'client': learner.CLIENT_FILE, 'server': learner.SERVER_FILE, 'server-c': learner.SERVER_C_FILE}
     found = {}
     for kind, path in paths.items():
         if path.is_symlink() or (path.exists() and not path.is_file()):

@@ -13,7 +13,6 @@ from . import settings as checked
 from .paths import ROOT, state_dir, write_atomic
 from .wire import impair
 
-SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
 # A server that listens only here is unreachable from the other containers (the learner's likeliest mistake).
 LOOPBACK = ('127.', 'localhost', '::1')
 
@@ -83,7 +82,7 @@ def _remember_stage(settings):
 
 def server_file(settings):
     """The learner's server program the lab runs: server/ServerPython.py, or lesson 9's server/ServerC.c."""
-    return SERVER_FILE.with_name('ServerC.c') if settings.server == 'c' else SERVER_FILE
+    return learner.SERVER_C_FILE if settings.server == 'c' else learner.SERVER_FILE
 
 
 def _server_record(settings):
@@ -211,7 +210,7 @@ def server(settings, compose, remove_orphans=False):
         _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
         return container
     before, logged = (container.id, _logged(container)) if container is not None else (None, 0)
-    images.ensure(settings, 'server-c' if settings.server == 'c' else 'server')
+    images.ensure(settings, settings.server_program)
     _certificates(settings, compose)
     compose.run(settings, 'up', '-d', '--no-deps', *(['--remove-orphans'] if remove_orphans else []),
                 *(['--force-recreate'] if anew else []), 'server')
@@ -276,7 +275,7 @@ def lines(settings):
         if container is None:
             out.append('  {:<7} not running'.format(service))
             continue
-        if service == 'server' and container.attrs['Config']['Image'].endswith('/server-c'):
+        if service == 'server' and container.attrs['Config']['Image'] == settings.image('server-c'):
             what = './ServerC  (gcc -o ServerC -lc ServerC.c, line-buffered: server-c/run.sh)'
         elif service == 'server':
             what = 'python3 ServerPython.py ' + ' '.join(container.attrs['Config']['Cmd'] or [])

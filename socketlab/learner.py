@@ -15,6 +15,7 @@ from .paths import ROOT
 
 CLIENT_FILE = ROOT / 'client' / 'ClientPython.py'
 SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
+SERVER_C_FILE = ROOT / 'server' / 'ServerC.c'  # lesson 9's server, in C (make lab SERVER=c)
 LOOPBACK = ('localhost', '::1')  # and 127.0.0.0/8
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import health, tls
 from .catalogue import Screen
+from .learner import SERVER_C_FILE
 from .paths import LESSON_FILES, ROOT
 
 REFERENCE = {'server': ROOT / 'server' / 'ServerPython.py', 'client': ROOT / 'client' / 'ClientPython.py',
@@ -170,7 +171,7 @@ class HostLab:
                 argv = ['bash', '-c', LOOP, 'loop', str(spec['count']), self._program(spec)]
             elif kind == 'server' and spec.get('server') == 'c':  # lesson 9: built as the lesson builds it, then run line-buffered
                 argv = ['sh', '-c', 'gcc -o "$1/ServerC" -lc "$2" && exec stdbuf -oL "$1/ServerC"', 'build', self.folder,
-                        str(LESSON_FILES / spec['file']) if 'file' in spec else str(ROOT / 'server' / 'ServerC.c')]
+                        str(LESSON_FILES / spec['file']) if 'file' in spec else str(SERVER_C_FILE)]
             else:
                 default = ['--port=' + PORT] if kind == 'server' else []
                 argv = ['python3', self._program(spec), *spec.get('args', default)]

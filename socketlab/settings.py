@@ -172,8 +172,13 @@ class Settings:
             # and who makes them (the user who runs make, so the files are theirs)
             'LAB_TLS': str(state_dir(self.project) / 'tls'), 'SERVER_TLS_DIR': server_folder(self.stage),
             'LAB_USER': '{}:{}'.format(os.getuid(), os.getgid()),
-            'SERVER_IMAGE': 'server-c' if self.server == 'c' else 'server', **more,
+            'SERVER_IMAGE': self.server_program, **more,
         }
+
+    @property
+    def server_program(self):
+        """The server's image program (server/, or lesson 9's server-c/), as images and compose.yaml name it."""
+        return 'server-c' if self.server == 'c' else 'server'
 
     def image(self, program):
         return '{}/{}'.format(self.images, program)

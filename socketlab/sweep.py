@@ -2,9 +2,11 @@
 whatever its outcome, and nothing else:
 another clone's suite, a user's lab or anything else on the engine is never touched."""
 import os
+import shutil
 import uuid
 
 from . import engine
+from .paths import STATE
 
 # Compose projects a run makes are named this + its id (+ a suffix); their containers carry compose's label.
 RUN_PROJECT_PREFIX = 'socket-lab-run-'
@@ -78,8 +80,6 @@ def sweep(run):
                 except engine.errors().APIError as error:
                     if error.status_code != 409:  # 409: a container of another run still uses it
                         raise
-    import shutil
-    from .paths import STATE
     for folder in STATE.glob(RUN_PROJECT_PREFIX + run + '-*'):  # the names of this run's own labs only
         shutil.rmtree(folder, ignore_errors=True)
         removed += 1

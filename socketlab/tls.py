@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid
 
-from .paths import state_dir
+from .paths import ROOT, state_dir
 
 STAGES = ('tls-as-printed', 'tls')  # the TLS stages of server/ServerPython.py (settings.STAGES names them too)
 FILES = ('lesson/server.crt', 'lesson/server.key', 'ca.crt', 'ca.key', 'lab/server.crt', 'lab/server.key')
@@ -51,7 +51,7 @@ def said(project):
     """make status's line: where the lab's CA certificate is (what a client trusts), or that none is made yet."""
     if not made(project):
         return 'TLS: no certificates yet (make lab STAGE=tls or make tls makes them)'
-    shown = (state_dir(project) / 'tls' / 'ca.crt').relative_to(state_dir(project).parent.parent)
+    shown = (state_dir(project) / 'tls' / 'ca.crt').relative_to(ROOT)
     return "TLS: the lab's CA certificate is {} (in the containers: {}); make down removes it".format(shown, CA_IN_CONTAINERS)
 
 
