@@ -139,6 +139,12 @@ def udp_client_lines(nc_ip):
     return catalogue.render(UDP['expect']['client'][1:], [], {'netcat_ip': nc_ip})
 
 
+def server_logs(logs, project):
+    """The server's part of make logs's lines, for PROJECT's lab (its lines since the container was made)."""
+    start = logs.index('--- server ({}-server-1) ---'.format(project)) + 1
+    return logs[start:logs.index('--- what nc received ({}-netcat-1) ---'.format(project))]
+
+
 def impairments(output):
     """make status's lines of what the server's and nc's networks do."""
     return [line for line in output if line.startswith(('server:', 'netcat:'))]

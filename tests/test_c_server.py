@@ -9,7 +9,7 @@ import pytest
 
 from socketlab.measure.speed import copy_project
 from socketlab.paths import LESSON_FILES, ROOT
-from makeplay import LESSON, address, edit, project_name, run
+from makeplay import LESSON, address, edit, project_name, run, server_logs
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('c-server')]
 
@@ -29,9 +29,7 @@ def copy():
 
 def server_log(make):
     """The server's part of make logs."""
-    logs, _ = make('logs')
-    start = logs.index('--- server ({}-server-1) ---'.format(make.project)) + 1
-    return logs[start:logs.index('--- what nc received ({}-netcat-1) ---'.format(make.project))]
+    return server_logs(make('logs')[0], make.project)
 
 
 def test_make_lab_server_c_runs_servercs_and_make_tcp_is_echoed(copy):

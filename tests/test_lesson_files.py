@@ -14,7 +14,7 @@ from socketlab import engine, health
 from socketlab.lab import last_start_logs
 from socketlab.measure.speed import copy_project
 from socketlab.paths import ROOT
-from makeplay import SILENCE, UDP_REPLY, edit, finish, lines, make, person_env, project_name, run, wait_received
+from makeplay import SILENCE, UDP_REPLY, edit, finish, lines, make, person_env, project_name, run, server_logs, wait_received
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('lesson-files')]
 
@@ -284,7 +284,7 @@ def test_lesson_7s_server_and_clients_as_printed_through_make_tls(checkout):
     assert errors[-2] == ("Lab: the server's certificate is not trusted, as the lesson shows: its next step switches the "
                           "check off (context.check_hostname = False, then context.verify_mode = ssl.CERT_NONE)")
     logs, _ = checkout.run('logs')  # the server has stopped: its log, as make logs shows it, ends with its last line
-    assert logs[logs.index('--- what nc received ({}-netcat-1) ---'.format(checkout.project)) - 1] == 'Shutting down gracefully...'
+    assert server_logs(logs, checkout.project)[-1] == 'Shutting down gracefully...'
     checkout.put('ClientPython-tls-no-check.py', 'client/ClientPython.py')
     done = checkout.done('tls')  # the server started again first, which says where it listens
     assert (done.stdout.splitlines(), done.stderr.splitlines(), done.returncode) == (

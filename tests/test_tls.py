@@ -11,7 +11,7 @@ import pytest
 from socketlab import catalogue
 from socketlab.paths import ROOT
 from socketlab.wire import ladder
-from makeplay import LESSON, finish, make, project_name, run
+from makeplay import LESSON, finish, make, project_name, run, server_logs
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('tls')]
 PROJECT = project_name('-tls-lab')
@@ -47,7 +47,7 @@ def test_the_lessons_order_refused_then_the_check_off(results):
     output, status = run(PROJECT, 'tls')
     assert output[:2] == ['Starting client...', REFUSED] and status == 2
     logs, _ = run(PROJECT, 'logs')  # its log ends with its last line
-    assert logs[logs.index('--- what nc received ({}-netcat-1) ---'.format(PROJECT)) - 1] == 'Shutting down gracefully...'
+    assert server_logs(logs, PROJECT)[-1] == 'Shutting down gracefully...'
     assert run(PROJECT, 'tls', 'ARGS=--no-check') == (LESSON['client'], 0)
 
 
