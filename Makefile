@@ -32,6 +32,12 @@ server-nc:    $(VENV)/.lab         ## the server lesson's check: nc as a TCP cli
 	@$(LAB) server-nc
 clients:      $(VENV)/.lab         ## the next lesson's loop of N clients, LOOPS of them at once (N=100 LOOPS=2)
 	@$(LAB) clients
+upload:       $(VENV)/.lab         ## lesson 7: the client uploads client/test.log to the lab's RecordServer (make lab SERVER=records first)
+	@$(LAB) upload
+query:        $(VENV)/.lab         ## lesson 7: the client asks the RecordServer for the entries a filter keeps (QUERY='score>=4')
+	@$(LAB) query
+menu:         $(VENV)/.lab         ## lessons 6-7: your client's menu (start_client()) in this terminal, against the server
+	@$(LAB) menu
 capture:      $(VENV)/.lab         ## make tcp, recorded: pcap, ladder diagram naming the socket calls (SVG), HTML page in results/
 	@$(LAB) capture
 impair:       $(VENV)/.lab         ## impair the lab's network: LOSS=30 DELAY=100ms [JITTER= REORDER= DUPLICATE= DIRECTION= MODE= RATE= ON=]
@@ -84,4 +90,4 @@ $(VENV)/.test: $(VENV)/.lab
 $(VENV)/.bench: $(VENV)/.lab
 	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) $(EDITABLE) '.[bench]' && touch $@
 
-.PHONY: help lab start tcp tls udp nc tcp-nc server-nc clients capture impair heal status logs exchange check grade gradescope down clean images base base-proof loss-table soak bench speed test
+.PHONY: help lab start tcp tls upload query menu udp nc tcp-nc server-nc clients capture impair heal status logs exchange check grade gradescope down clean images base base-proof loss-table soak bench speed test

@@ -2,6 +2,7 @@ import argparse
 import os
 import socket
 import ssl
+import struct
 import sys
 
 # Lab addition: the lesson's globals, taken from environment variables of the same names when set,
@@ -110,6 +111,149 @@ def start_client_simple_ssl():
             receive_data_simple(ssock)
 
 
+# Lesson 7's binary protocol: the commands the client sends, each as 2 bytes in network order
+class SERVER_COMMANDS:
+    UPLOAD_CMD = 0x0001
+    QUERY_CMD = 0x0002
+
+
+# is_valid_ip checks that a string is an IPv4 or IPv6 address
+# Arguments: ip - the string
+# Return Value: True or False
+# Assumptions: none
+def is_valid_ip(ip):
+    parts = ip.split('.')
+    if len(parts) == 4:
+        return all(part.isdecimal() and 0 <= int(part) <= 255 for part in parts)
+    try:
+        socket.inet_pton(socket.AF_INET6, ip)
+        return True
+    except OSError:
+        return False
+
+
+# load_file_data reads a network log file (lesson 6): one entry per line, 8 comma-separated fields
+# Arguments: file_path - the path of the log file
+# Return Value: the valid entries as dicts, newest accessTime first
+# Assumptions: the file exists (OSError otherwise); an invalid line is said and skipped
+def load_file_data(file_path):
+    logs = []
+    with open(file_path, 'r') as file:
+        for line in file:
+            try:
+                parsedLine = line.split(',')
+                if len(parsedLine) != 8:
+                    raise Exception("Wrong number of elements in log entry")
+                logEntry = {'username': parsedLine[0].strip(),
+                    'IP': parsedLine[1].strip(),
+                    'port': int(parsedLine[2].strip()),
+                    'accessTime': int(parsedLine[3].strip()),
+                    'dataSent': int(parsedLine[4].strip()),
+                    'dataReceived': int(parsedLine[5].strip()),
+                    'score': float(parsedLine[6].strip()),
+                    'server': parsedLine[7].strip()}
+                if not is_valid_ip(logEntry['IP']):
+                    raise Exception('Invalid IP: {}'.format(logEntry['IP']))
+                logs.append(logEntry)
+            except Exception:
+                print('Invalid log line: {}'.format(line))
+    # Lab: a list in lesson 5's PriorityQueue order (highest accessTime first, ties as they came), so this file runs on its own
+    return sorted(logs, key=lambda logEntry: logEntry['accessTime'], reverse=True)
+
+
+# upload_logs sends log entries to the server: the command, their count, then each entry
+# Arguments: sock - a socket connected to the server, logs - the entries, in the order to send them
+# Return Value: None
+# Assumptions: the server speaks lesson 7's protocol (make lab SERVER=records)
+def upload_logs(sock, logs):
+    # Lab: struct.pack in network order, where the lesson calls sock.htons and sock.htonl, which sockets do not have
+    sock.sendall(struct.pack('!H', SERVER_COMMANDS.UPLOAD_CMD))
+    sock.sendall(struct.pack('!I', len(logs)))
+    while len(logs) > 0:
+        logEntry = logs.pop(0)
+        print('Uploading log entry: {}'.format(logEntry))
+        send_log_entry(sock, logEntry)
+
+
+# send_log_entry sends one log entry: three string lengths, the strings, then its numbers, in one sendall
+# Arguments: sock - a socket connected to the server, logEntry - the entry (a dict)
+# Return Value: None
+# Assumptions: its numbers fit their fields (port 2 bytes, times and sizes 4, score a 4-byte float)
+def send_log_entry(sock, logEntry):
+    username = logEntry['username'].encode('utf-8')
+    ip = logEntry['IP'].encode('utf-8')
+    server = logEntry['server'].encode('utf-8')
+    entry_format = '!HHH{}s{}s{}sHIIIf'.format(len(username), len(ip), len(server))
+    sock.sendall(struct.pack(entry_format, len(username), len(ip), len(server), username, ip, server,
+                             logEntry['port'], logEntry['accessTime'], logEntry['dataSent'],
+                             logEntry['dataReceived'], logEntry['score']))
+
+
+# recv_all receives exactly length bytes
+# Arguments: sock - a connected socket, length - how many bytes
+# Return Value: the bytes
+# Assumptions: EOFError when the server closes first
+def recv_all(sock, length):
+    data = b''
+    while len(data) < length:
+        more = sock.recv(length - len(data))
+        if not more:
+            raise EOFError('Socket connection broken')
+        data += more
+    return data
+
+
+# recv_log_entry receives one log entry, as send_log_entry sends it
+# Arguments: sock - a connected socket
+# Return Value: the entry as a dict
+# Assumptions: EOFError when the server closes mid-entry
+def recv_log_entry(sock):
+    username_len, ip_len, server_len = struct.unpack('!HHH', recv_all(sock, struct.calcsize('!HHH')))
+    entry_format = f'!{username_len}s{ip_len}s{server_len}sHIIIf'
+    username, ip, server, port, accessTime, dataSent, dataReceived, score = struct.unpack(
+        entry_format, recv_all(sock, struct.calcsize(entry_format)))
+    return {'username': username.decode('utf-8'), 'IP': ip.decode('utf-8'), 'port': port,
+            'accessTime': accessTime, 'dataSent': dataSent, 'dataReceived': dataReceived, 'score': score,
+            'server': server.decode('utf-8')}
+
+
+# submit_query sends a filter to the server and receives the log entries it keeps
+# Arguments: sock - a socket connected to the server, query - the filter text, e.g. 'username=Alice'
+# Return Value: the entries, as a list of dicts
+# Assumptions: the server speaks lesson 7's protocol
+def submit_query(sock, query):
+    queryData = query.encode('utf-8')
+    # Lab: struct.pack and struct.unpack in network order, where the lesson calls sock.htons, sock.htonl and sock.ntohl
+    sock.sendall(struct.pack('!H', SERVER_COMMANDS.QUERY_CMD))
+    sock.sendall(struct.pack('!I', len(queryData)))
+    sock.sendall(queryData)
+    count = struct.unpack('!I', recv_all(sock, 4))[0]
+    return [recv_log_entry(sock) for _ in range(count)]
+
+
+# start_client_upload uploads a log file to the server (lesson 7's menu choice 1)
+# Arguments: file_path - the log file
+# Return Value: None
+# Assumptions: a server of lesson 7's protocol listens on SERVER_NAME port SERVER_PORT
+def start_client_upload(file_path):
+    logs = load_file_data(file_path)
+    print('Loaded {} log entries successfully'.format(len(logs)))
+    with socket.create_connection((SERVER_NAME, SERVER_PORT), timeout=TIMEOUT) as sock:
+        upload_logs(sock, logs)
+
+
+# start_client_query asks the server for the log entries a filter keeps (lesson 7's menu choice 2)
+# Arguments: query - the filter text
+# Return Value: None
+# Assumptions: a server of lesson 7's protocol listens on SERVER_NAME port SERVER_PORT
+def start_client_query(query):
+    with socket.create_connection((SERVER_NAME, SERVER_PORT), timeout=TIMEOUT) as sock:
+        results = submit_query(sock, query)
+    print('Filter: {} matching {} results'.format(query, len(results)))
+    for logEntry in results:
+        print('Received log entry: {}'.format(logEntry))
+
+
 # port_number turns the text of a port into a number
 # Arguments: text - the port as a string, e.g. '12345'
 # Return Value: the port as an int
@@ -147,7 +291,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 # parse_command_line_arguments reads the lab's flags
 # Arguments: args - the command line arguments, without the program name
-# Return Value: the parsed flags (host, port, udp, timeout, send_str, tls, no_check, ca)
+# Return Value: the parsed flags (host, port, udp, timeout, send_str, tls, no_check, ca, upload, query)
 # Assumptions: none; bad values end the program with one line on stderr and exit code 2
 def parse_command_line_arguments(args):
     parser = OneLineParser(prog='ClientPython', description="The lesson's TCP/UDP client.")
@@ -159,6 +303,8 @@ def parse_command_line_arguments(args):
     parser.add_argument('--tls', action='store_true', help="lesson 7: over TLS (start_client_simple_ssl)")
     parser.add_argument('--no-check', action='store_true', help="lesson 7's next step: switch the certificate check off")
     parser.add_argument('--ca', action='store_true', help="trust the lab's CA (/tls/ca.crt), the check left on")
+    parser.add_argument('--upload', metavar='FILE', help="lesson 7: upload a log file (make lab SERVER=records)")
+    parser.add_argument('--query', metavar='FILTER', help="lesson 7: ask for the entries a filter keeps, e.g. 'username=Alice'")
     return parser.parse_args(args)
 
 
@@ -168,6 +314,8 @@ def parse_command_line_arguments(args):
 # Assumptions: none
 def describe_error(error, udp):
     where = '{} port {}'.format(SERVER_NAME, SERVER_PORT)
+    if isinstance(error, FileNotFoundError):
+        return 'no log file {!r} (the lesson\'s is test.log, beside this file)'.format(error.filename)
     if isinstance(error, ssl.SSLCertVerificationError):
         return ("the server's certificate is not trusted: {}: trust the lab's CA (--ca, with make lab "
                 "STAGE=tls), or switch the check off as the lesson does next (--no-check)".format(error.verify_message))
@@ -198,11 +346,18 @@ if __name__ == '__main__':
             start_client_simple_udp()
         elif flags.tls:
             start_client_simple_ssl()
+        elif flags.upload is not None:
+            start_client_upload(flags.upload)
+        elif flags.query is not None:
+            start_client_query(flags.query)
         else:
             start_client_simple()
     except TypeError as error:
         sys.exit('TypeError: {}'.format(error))
     except OSError as error:
         sys.exit('ClientPython: error: {}'.format(describe_error(error, flags.udp)))
+    except EOFError:
+        sys.exit('ClientPython: error: {} port {} closed the connection mid-answer: does it speak lesson 7\'s protocol? '
+                 '(make lab SERVER=records)'.format(SERVER_NAME, SERVER_PORT))
     except KeyboardInterrupt:
         sys.exit(130)

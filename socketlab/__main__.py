@@ -90,6 +90,21 @@ def tls(_):
     return client.tls(*_setup(None))
 
 
+def upload(_):
+    from . import client
+    return client.upload(*_setup(None))
+
+
+def query(_):
+    from . import client
+    return client.query(*_setup(None))
+
+
+def menu(_):
+    from . import client
+    return client.menu(*_setup(None))
+
+
 def tcp_nc(_):
     from . import client
     return client.tcp_nc(*_setup(None))

@@ -37,9 +37,10 @@ ROLE_KEYS = {  # kind -> the keys a role of that kind may have (kind itself alwa
     'nc-client': {'beside', 'port', 'env'},
     'client': {'args', 'env', 'file', 'beside', 'entrypoint', 'tls'},
     'client-loop': {'count', 'file', 'beside', 'env'},
+    'menu': {'file', 'beside', 'env'},
 }
 STEP_KEYS = {  # a step's one key -> the keys of its value (None: the value is a role's name; 'roles': {ROLE: [lines]})
-    'start': None, 'type': {'into', 'after', 'text'}, 'exit': {'of', 'code', 'within'},
+    'start': None, 'type': {'into', 'after', 'since_typed', 'text'}, 'exit': {'of', 'code', 'within'},
     'queued': {'at', 'from', 'bytes'}, 'now': 'roles', 'signal': {'to', 'name'},
 }
 
@@ -104,7 +105,7 @@ def problems(exchanges, lesson_files=None):
                 said('{} is a mapping of texts to how many times'.format(key))
             elif part == '_varies' and not isinstance(expected, str):
                 said('{} is one pattern'.format(key))
-            elif part not in ('_count', '_varies') and not (isinstance(expected, list) and all(isinstance(line, str) for line in expected)):
+            elif part not in ('_count', '_varies') and not (isinstance(expected, list) and all(isinstance(line, str) for line in flat(expected))):
                 said('{} is a list of lines'.format(key))
     return found
 
@@ -136,16 +137,41 @@ class Screen:
             pass
         return self._seen.replace('\r\n', '\n')
 
-    def wait_for(self, text):
-        """Until the terminal shows `text` (bounded); what it shows is in the error otherwise."""
+    @property
+    def shown(self):
+        """How much it has shown so far: since=shown names what it shows from now on."""
+        self.text
+        return len(self._seen)
+
+    def wait_for(self, text, since=0):
+        """Until the terminal shows `text` (bounded), in what it showed from SINCE on (a mark of shown):
+        a prompt a menu shows again and again is waited for anew; what it shows is in the error otherwise."""
+        def showing():
+            return text in self._seen[since:].replace('\r\n', '\n')
+
         def shown():
-            if text in self.text:
+            self.text
+            if showing():
                 return True
             assert not self.closed, 'the terminal closed before showing {!r}; it shows {!r}'.format(text, self.text)
             self._read(health.POLL)
-            assert text in self.text, '{!r} did not show; the terminal shows {!r}'.format(text, self.text)
+            assert showing(), '{!r} did not show; the terminal shows {!r}'.format(text, self.text)
             return True
         health.eventually(shown, what='{!r} did not show'.format(text))
+
+
+def flat(lines):
+    """A list of lines, where an item may be a list of lines itself (a block the catalogue names once
+    with a YAML anchor, as the menu lessons 6-7 print again and again), read as those lines in place."""
+    return [line for item in lines for line in (flat(item) if isinstance(item, list) else [item])]
+
+
+def _flattened(exchange):
+    exchange['expect'] = {key: flat(value) if isinstance(value, list) else value for key, value in exchange['expect'].items()}
+    for step in exchange['steps']:
+        if 'now' in step:
+            step['now'] = {key: flat(value) for key, value in step['now'].items()}
+    return exchange
 
 
 def load_catalogue(path=CATALOGUE):
@@ -154,9 +180,9 @@ def load_catalogue(path=CATALOGUE):
     if not path.exists() and path.with_suffix('.json').exists():
         path = path.with_suffix('.json')
     if path.suffix == '.json':
-        return {e['name']: e for e in json.loads(path.read_text())['exchanges']}
+        return {e['name']: _flattened(e) for e in json.loads(path.read_text())['exchanges']}
     import yaml
-    return {e['name']: e for e in yaml.safe_load(path.read_text())['exchanges']}
+    return {e['name']: _flattened(e) for e in yaml.safe_load(path.read_text())['exchanges']}
 
 
 def output_lines(text):
@@ -165,9 +191,14 @@ def output_lines(text):
     return text.split('\n')[:-1] if text.endswith('\n') else ([text] if text else [])
 
 
+def filled(text, values):
+    """TEXT with each {NAME} of VALUES (a role's address) filled in; any other brace is text (a dict's repr)."""
+    return re.sub(r'\{(\w+)\}', lambda m: str(values.get(m.group(1), m.group())), text)
+
+
 def line_pattern(expected, values):
     parts = _NUMBER.split(expected)
-    return re.compile(r'(\d{1,5})'.join(re.escape(part.format(**values)) for part in parts))
+    return re.compile(r'(\d{1,5})'.join(re.escape(filled(part, values)) for part in parts))
 
 
 def render(expected_lines, actual_lines, values):
@@ -179,7 +210,7 @@ def render(expected_lines, actual_lines, values):
         if actual is not None and line_pattern(expected, values).fullmatch(actual):
             rendered.append(actual)
         else:
-            rendered.append(_NUMBER.sub(lambda m: '<port>' if m.group() == PORT_PLACEHOLDER else '<line>', expected).format(**values))
+            rendered.append(filled(_NUMBER.sub(lambda m: '<port>' if m.group() == PORT_PLACEHOLDER else '<line>', expected), values))
     return rendered
 
 
@@ -193,6 +224,7 @@ class Differs(AssertionError):
 
 def play(exchange, lab):
     """Plays an exchange's steps on a lab; raises on a step that does not happen."""
+    typed = {}  # role -> how much its terminal had shown when text was last typed into it
     for step in exchange['steps']:
         if 'start' in step:
             name = step['start']
@@ -200,11 +232,12 @@ def play(exchange, lab):
         elif 'type' in step:
             typing = step['type']
             terminal = lab.roles[typing['into']].terminal
-            if typing.get('after'):
+            if typing.get('after'):  # since_typed: shown since the last text typed into it (a menu's prompt again)
                 try:
-                    terminal.wait_for(typing['after'])
+                    terminal.wait_for(typing['after'], since=typed.get(typing['into'], 0) if typing.get('since_typed') else 0)
                 except health.NotYet as error:
                     raise health.NotYet('{}: {}'.format(typing['into'], error)) from None
+            typed[typing['into']] = terminal.shown
             terminal.type(typing['text'])
         elif 'exit' in step:
             role = lab.roles[step['exit']['of']]

@@ -27,7 +27,7 @@ from .settings import SettingError, inside_project
 
 CHECKS = ROOT / 'tests' / 'checks.yaml'
 FILES = {'client': 'ClientPython.py', 'server': 'ServerPython.py', 'server-c': 'ServerC.c'}  # server-c: lesson 9's
-CLIENT_KINDS = ('client', 'client-loop')
+CLIENT_KINDS = ('client', 'client-loop', 'menu')
 PASSED = 'as the lesson shows'  # a passed stage's line, and the start of a longer one (_passed)
 
 
@@ -109,10 +109,10 @@ def applies(check, files):
     if path is None:
         return False, 'no {} in the submission'.format(FILES[check['judges']])
     when = check.get('when') or {}
-    if check['judges'] == 'client' and when:  # its step: udp, tls, checks_certificate, as learner.ClientFile reads them
+    if check['judges'] == 'client' and when:  # its step: udp, tls, checks_certificate, menu, as learner.ClientFile reads them
         facts = learner.client_file(path)
         if facts.lab_flags:
-            return not (when.get('udp') or when.get('tls')), 'the lab\'s own client runs the TCP stages'
+            return not (when.get('udp') or when.get('tls') or when.get('menu')), 'the lab\'s own client runs the TCP stages'
         if facts.readable and any(getattr(facts, key) != wanted for key, wanted in when.items()):
             return False, 'the client is at its {}'.format(facts.step)
     if check['judges'] == 'server' and 'stage' in when:

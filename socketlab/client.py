@@ -74,6 +74,9 @@ def place(settings, program, asked_udp, to_nc, server_loopback=None):
 def _client(settings, compose, asked_udp, to_nc):
     """make tcp, udp, tcp-nc: the learner's file against the server or a fresh nc, as it and the target say."""
     program = learner.client_file()
+    if program.menu:  # with no terminal, input() fails at once, and the lesson's menu prints its error without end
+        raise SettingError("client/ClientPython.py ends by calling start_client(), lesson 6's menu, which reads what "
+                           "you type: make menu runs it in your terminal")
     if against_nc(program, asked_udp, to_nc):
         images.ensure(settings, 'client', 'netcat')
         placement = place(settings, program, asked_udp, to_nc)
@@ -92,7 +95,8 @@ def _client(settings, compose, asked_udp, to_nc):
     if not settings.capture:
         return exchange()
     from .wire import capture  # only when it captures: its decoder (dpkt) is a third of make tcp's imports
-    name = 'udp' if placement.udp else 'tcp-nc' if placement.against_nc else 'tls' if '--tls' in placement.args else 'tcp'
+    name = ('udp' if placement.udp else 'tcp-nc' if placement.against_nc else 'tls' if '--tls' in placement.args
+            else 'records' if {'--upload', '--query'} & set(placement.args) else 'tcp')
     return capture.around(settings, compose, service, name, exchange, interface='lo' if placement.beside else 'eth0')
 
 
@@ -111,13 +115,68 @@ def tls(settings, compose):
     from . import tls as certificates
     import dataclasses
     certificates.ensure(settings, compose)
-    if settings.server == 'c':
-        print("Lab: the server is lesson 9's ServerC, which speaks no TLS: make lab SERVER=python STAGE=tls first.",
-              file=sys.stderr)
+    if settings.server != 'python':
+        print("Lab: the server is {}, which speaks no TLS: make lab SERVER=python STAGE=tls first.".format(
+            "lesson 9's ServerC" if settings.server == 'c' else "the lab's RecordServer"), file=sys.stderr)
     elif learner.server_has_stages() and settings.stage not in certificates.STAGES:
         print("Lab: the server runs stage {}, which speaks no TLS: make lab STAGE=tls-as-printed (the lesson's) "
               "or STAGE=tls (the lab's CA) first.".format(settings.stage), file=sys.stderr)
     return _client(dataclasses.replace(settings, args=('--tls', *settings.args)), compose, asked_udp=False, to_nc=False)
+
+
+def records(settings, compose, *flags):
+    """make upload, make query: the lab's client's --upload or --query against the lab's RecordServer."""
+    if not learner.client_file().lab_flags:
+        raise SettingError("make upload and make query run the lab's client (its --upload and --query); yours is "
+                           "your own file: make menu runs it, its menu's choices 1 and 2")
+    if settings.server != 'records':
+        print("Lab: the server runs {}, which does not speak lesson 7's upload and query: make lab SERVER=records "
+              "first.".format(server_said(settings)), file=sys.stderr)
+    import dataclasses
+    return _client(dataclasses.replace(settings, args=(*flags, *settings.args)), compose, asked_udp=False, to_nc=False)
+
+
+def upload(settings, compose):
+    return records(settings, compose, '--upload', LOG_FILE)
+
+
+def query(settings, compose):
+    return records(settings, compose, '--query', settings.query)
+
+
+def server_said(settings):
+    return {'c': "lesson 9's ServerC", 'records': "the lab's RecordServer"}.get(settings.server, 'ServerPython.py')
+
+
+# make menu: lessons 6 and 7's client, typed into. It runs in a writable folder of its own (its container's
+# /tmp) holding a copy of the learner's log files, so that the lesson's relative paths work as in the lesson:
+# test.log typed at its prompt, the query_log.txt it writes (gone with the container).
+LOG_FILE = '/app/test.log'
+MENU_ENTRYPOINT = ['sh', '-c', 'cp /app/*.log /tmp/ 2>/dev/null; cd /tmp && exec python3 /app/ClientPython.py']
+
+
+def menu(settings, compose):
+    """make menu: the learner's own client with lesson 6's menu (start_client()), in this terminal, against
+    the server (on the server's host when the client talks to 'localhost', as the lesson's does)."""
+    program = learner.client_file()
+    if program.lab_flags or not program.menu:
+        raise SettingError("make menu runs a client that ends by calling start_client(), lesson 6's menu; {}: make "
+                           "upload and make query run the lab's client's upload and query".format(
+                               "client/ClientPython.py is the lab's" if program.lab_flags else
+                               'client/ClientPython.py calls {}'.format(program.main_call + '()' if program.main_call else 'no start_client')))
+    if not sys.stdin.isatty():
+        raise SettingError('make menu: a person types into it: run it in a terminal')
+    images.ensure(settings, 'client')
+    server = lab.server(settings, compose)
+    if settings.server != 'records':
+        print("Lab: the server runs {}, which does not speak lesson 7's upload and query: make lab SERVER=records "
+              "first (an echo server sends a query its own bytes back).".format(server_said(settings)), file=sys.stderr)
+    said = ["Lab: your client runs in its container's /tmp, with a copy of client/test.log: type test.log at its "
+            "prompt; the query_log.txt it writes goes with the container."]
+    if program.on_loopback:
+        said.append("Lab: your client connects to 'localhost', as the lesson's does: it runs on the server's host.")
+    print('\n'.join(said), file=sys.stderr)
+    return oneoff.run_in_terminal(settings, compose, 'client', server, entrypoint=MENU_ENTRYPOINT, beside=program.on_loopback)
 
 
 def tcp_nc(settings, compose):

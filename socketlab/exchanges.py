@@ -24,16 +24,19 @@ from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: 
 from . import engine, health, oneoff, sweep, tls  # noqa: E402
 from .catalogue import Screen, load_catalogue, play, reports, transcripts  # noqa: E402
 from .paths import LESSON_FILES  # noqa: E402
+from .settings import SERVER_PROGRAMS  # noqa: E402
 from .topology import container_options, normalised_services  # noqa: E402
 
 # The program a role's `file:` (one of tests/lesson/) stands in for, by kind.
-PROGRAMS = {'server': '/app/ServerPython.py', 'client': '/app/ClientPython.py', 'client-loop': '/app/ClientPython.py'}
+PROGRAMS = {'server': '/app/ServerPython.py', 'client': '/app/ClientPython.py', 'client-loop': '/app/ClientPython.py',
+            'menu': '/app/ClientPython.py'}
 # kind -> (compose service, network alias)
 KINDS = {'server': ('server', 'server'), 'netcat': ('netcat', 'netcat'), 'nc-client': ('netcat', None),
-         'client': ('client', None), 'client-loop': ('client', None)}
-CLIENTS = ('client', 'client-loop', 'nc-client')  # the kinds that reach a server or nc
-# A client-loop role: the next lesson's `for i in {1..100}; do python3 ClientPython.py; done` (socketlab.client).
-from .client import LOOP_ENTRYPOINT  # noqa: E402
+         'client': ('client', None), 'client-loop': ('client', None), 'menu': ('client', None)}
+CLIENTS = ('client', 'client-loop', 'nc-client', 'menu')  # the kinds that reach a server or nc
+# A client-loop role: the next lesson's `for i in {1..100}; do python3 ClientPython.py; done`; a menu role:
+# lessons 6-7's client with its menu, typed into, in a folder with the lesson's test.log (socketlab.client).
+from .client import LOOP_ENTRYPOINT, MENU_ENTRYPOINT  # noqa: E402
 class StartLine(LogMessageWaitStrategy):
     """testcontainers' wait for a log line, where a program that prints it and exits at once (a server
     refusing its port) is ready too: the Engine may report the exit before its log has the line, so
@@ -127,8 +130,9 @@ class Lab:
             self.recorder = self._recorder(spec)
         service_name, alias = KINDS[kind]
         service = normalised_services(self.compose, self.settings)[service_name]
-        if kind == 'server' and spec.get('server') == 'c':  # lesson 9: the server in C (server/ServerC.c by default)
-            service = {**service, 'image': self.settings.image('server-c')}
+        if kind == 'server':  # which server: the lessons' in Python, lesson 9's in C, the lab's RecordServer
+            program, entrypoint, _ = SERVER_PROGRAMS[spec.get('server', 'python')]
+            service = {**service, 'image': self.settings.image(program), 'entrypoint': list(entrypoint)}
         options, tmpfs = container_options(service)
         # compose.yaml's environment as compose resolved it with the lab's defaults; the catalogue says what differs.
         env = {k: str(v) for k, v in (service.get('environment') or {}).items()}
@@ -141,6 +145,9 @@ class Lab:
         if kind == 'client-loop':
             options['entrypoint'] = LOOP_ENTRYPOINT
             command = [str(spec['count'])]
+        if kind == 'menu':  # typed into: a terminal of its own
+            options.update(entrypoint=MENU_ENTRYPOINT, tty=True, stdin_open=True)
+            command = []
         if kind == 'server' and 'stage' in spec:
             env['SERVER_STAGE'] = spec['stage']
             options['working_dir'] = tls.server_folder(spec['stage'])  # the certificate pair its stage opens
@@ -167,8 +174,8 @@ class Lab:
         if kind == 'server':
             # Ready when it printed its start line (it prints it once listening), or when it stopped.
             # (lesson 9's C server: its own start line, or a line of perror's, or the compiler's error)
-            container.waiting_for(StartLine(re.compile('Starting server on|ServerPython: error|Server socket initialized and '
-                                                       'listening on port|Failed to |error:'))
+            container.waiting_for(StartLine(re.compile('Starting server on|Starting record server on|ServerPython: error|'
+                                                       'Server socket initialized and listening on port|Failed to |error:'))
                                   .with_startup_timeout(int(health.WAIT)).with_poll_interval(health.POLL))
         self._start(container)
         terminal = Terminal(container.get_wrapped_container()) if options.get('tty') else None

@@ -30,7 +30,8 @@ RUN = '''#!/usr/bin/env bash
 cd /autograder/source && exec python3 -m socketlab.gradescope /autograder/submission /autograder/results/results.json
 '''
 # What the zip holds besides the package: the lessons' programs and the lab's reference ones.
-PROGRAMS = ['server/ServerPython.py', 'client/ClientPython.py']
+PROGRAMS = ['server/ServerPython.py', 'server/RecordServer.py', 'client/ClientPython.py',
+            'client/DataStructuresPython.py', 'client/test.log']  # lesson 7's protocol: its server, lesson 5's module, lesson 6's log
 
 
 def build(out):

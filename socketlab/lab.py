@@ -81,8 +81,9 @@ def _remember_stage(settings):
 
 
 def server_file(settings):
-    """The learner's server program the lab runs: server/ServerPython.py, or lesson 9's server/ServerC.c."""
-    return learner.SERVER_C_FILE if settings.server == 'c' else learner.SERVER_FILE
+    """The server program the lab runs: the learner's server/ServerPython.py or lesson 9's server/ServerC.c,
+    or the lab's server/RecordServer.py (settings.SERVER_PROGRAMS)."""
+    return learner.SERVER_FILE.with_name(checked.SERVER_PROGRAMS[settings.server][2])
 
 
 def _server_record(settings):
@@ -227,7 +228,7 @@ def _certificates(settings, compose):
     """Lesson 7's certificates, made before the server starts where it opens them: at a TLS stage of the
     lab's server, or with a learner's server file that imports ssl."""
     from . import tls
-    if settings.server != 'c' and tls.needed(settings.stage, None if learner.server_has_stages() else server_file(settings)):
+    if settings.server == 'python' and tls.needed(settings.stage, None if learner.server_has_stages() else server_file(settings)):
         tls.ensure(settings, compose)
 
 
@@ -236,6 +237,8 @@ def up(settings, compose):
     images.ensure(settings)
     if settings.server == 'c' and settings.stage != 'simple':
         print("Lab: STAGE= picks a stage of the Python server; SERVER=c runs server/ServerC.c, lesson 9's one server.")
+    elif settings.server == 'records' and settings.stage != 'simple':
+        print("Lab: STAGE= picks a stage of the Python server; SERVER=records runs the lab's server/RecordServer.py, which has none.")
     elif settings.stage != 'simple' and not learner.server_has_stages():
         print("Lab: STAGE= picks a stage of the lab's own server; server/ServerPython.py is your own file and runs "
               "what its start_server() calls.")
@@ -257,7 +260,9 @@ def up(settings, compose):
         print("{} is the lab of another checkout ({}): this checkout's lab is {} (make down ends it).".format(
             default, other, settings.project))
     stage = '' if settings.stage == 'simple' else ', stage {}'.format(settings.stage)
-    program = 'ServerC, lesson 9, built from server/ServerC.c' if settings.server == 'c' else 'python3 ServerPython.py' + stage
+    program = {'c': 'ServerC, lesson 9, built from server/ServerC.c',
+               'records': "python3 RecordServer.py, the lab's server for lesson 7's upload and query"}.get(
+                   settings.server, 'python3 ServerPython.py' + stage)
     print('The lab is up: server ({}, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
         program, port, settings.nc_flavor, port))
     print('Next:')
@@ -278,9 +283,10 @@ def lines(settings):
         if service == 'server' and container.attrs['Config']['Image'] == settings.image('server-c'):
             what = './ServerC  (gcc -o ServerC -lc ServerC.c, line-buffered: server-c/run.sh)'
         elif service == 'server':
-            what = 'python3 ServerPython.py ' + ' '.join(container.attrs['Config']['Cmd'] or [])
+            program = os.path.basename((container.attrs['Config']['Entrypoint'] or ['', 'ServerPython.py'])[-1])
+            what = 'python3 {} '.format(program) + ' '.join(container.attrs['Config']['Cmd'] or [])
             stage = next((e.split('=', 1)[1] for e in container.attrs['Config']['Env'] if e.startswith('SERVER_STAGE=')), 'simple')
-            what += '' if stage == 'simple' else '  (stage {})'.format(stage)
+            what += '' if stage == 'simple' or program != 'ServerPython.py' else '  (stage {})'.format(stage)
         else:
             what = netcat.command(container)
         out.append('  {:<7} {}  {}  {}'.format(service, container.name, engine.address(container), what.strip()))

@@ -35,8 +35,15 @@ class ClientFile:
     checks_certificate: bool = True  # lesson 7's first run; False once it sets verify_mode = ssl.CERT_NONE
 
     @property
+    def menu(self):
+        """Its main code calls start_client(): lesson 6's menu (lesson 7 adds upload and query), typed into."""
+        return self.main_call == 'start_client'
+
+    @property
     def step(self):
         """The lessons' step it is at, in a learner's words."""
+        if self.menu:
+            return "menu step (lesson 6's menu, lesson 7's upload and query)"
         if self.tls:
             return 'TLS step ({})'.format('the certificate checked' if self.checks_certificate else 'the check switched off')
         return 'UDP step' if self.udp else 'TCP step'

@@ -23,7 +23,7 @@ from .learner import SERVER_C_FILE
 from .paths import LESSON_FILES, ROOT
 
 REFERENCE = {'server': ROOT / 'server' / 'ServerPython.py', 'client': ROOT / 'client' / 'ClientPython.py',
-             'client-loop': ROOT / 'client' / 'ClientPython.py'}
+             'client-loop': ROOT / 'client' / 'ClientPython.py', 'menu': ROOT / 'client' / 'ClientPython.py'}
 PORT = '12345'
 # The nc listener of each flavour and mode (netcat/listen.sh's table), and nc as a TCP client.
 LISTENERS = {('openbsd', 'udp'): ['nc.openbsd', '-l', '-u', PORT], ('openbsd', 'tcp'): ['nc.openbsd', '-l', PORT],
@@ -50,10 +50,10 @@ def _bounded():
 class PtyTerminal(Screen):
     """A program in a terminal of its own (a pty), as a person runs nc: what it shows, what is typed."""
 
-    def __init__(self, argv, env):
+    def __init__(self, argv, env, cwd=None):
         super().__init__()
         self.fd, child = pty.openpty()
-        self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env, preexec_fn=_bounded)
+        self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env, cwd=cwd, preexec_fn=_bounded)
         os.close(child)
 
     def _chunk(self, timeout):
@@ -164,6 +164,11 @@ class HostLab:
                     else ['nc.openbsd', '-N', '127.0.0.1', str(spec.get('port', PORT))])
             terminal = PtyTerminal(argv, env)
             process = terminal.process
+        elif kind == 'menu':  # lessons 6-7's menu, typed into, in a folder with the lab's copy of test.log
+            for log in (ROOT / 'client').glob('*.log'):
+                shutil.copy(log, self.folder)
+            terminal = PtyTerminal(['python3', self._program(spec)], {**env, 'PYTHONPATH': str(ROOT / 'client')}, cwd=self.folder)
+            process = terminal.process
         else:
             if 'entrypoint' in spec:
                 argv = list(spec['entrypoint'])
@@ -172,6 +177,8 @@ class HostLab:
             elif kind == 'server' and spec.get('server') == 'c':  # lesson 9: built as the lesson builds it, then run line-buffered
                 argv = ['sh', '-c', 'gcc -o "$1/ServerC" -lc "$2" && exec stdbuf -oL "$1/ServerC"', 'build', self.folder,
                         str(LESSON_FILES / spec['file']) if 'file' in spec else str(SERVER_C_FILE)]
+            elif kind == 'server' and spec.get('server') == 'records':  # the lab's server for lesson 7's protocol
+                argv = ['python3', str(ROOT / 'server' / 'RecordServer.py'), *spec.get('args', ['--port=' + PORT])]
             else:
                 default = ['--port=' + PORT] if kind == 'server' else []
                 argv = ['python3', self._program(spec), *spec.get('args', default)]
@@ -188,6 +195,7 @@ class HostLab:
             def started():
                 printed = role.stdout() + role.stderr()
                 return ('Starting server on' in printed or 'ServerPython: error' in printed
+                        or 'Starting record server on' in printed  # the lab's RecordServer
                         or 'Server socket initialized and listening on port' in printed  # lesson 9's
                         or process.poll() is not None)
             try:

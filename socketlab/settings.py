@@ -84,6 +84,14 @@ def arguments(name, text):
     return tuple(words)
 
 
+def filter_text(name, text, most=200):
+    """Lesson 7's filter (QUERY): printable text of at most `most` characters, passed as one argument."""
+    if len(text) > most or not text.isprintable():
+        raise SettingError('bad {} {!r}: give a filter of printable text, at most {} characters, e.g. '
+                           "QUERY='username=Alice'".format(name, text[:40], most))
+    return text
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse for the lab's own flags (BENCH_ARGS, SPEED_ARGS): a bad one is a SettingError, one line."""
 
@@ -96,8 +104,16 @@ STAGES = ('simple', 'threads', 'counter-without-global', 'counter', 'lock', 'con
           'select', 'poll-as-printed', 'poll', 'thread-pool', 'tls-as-printed', 'tls')
 
 
-# The lessons' servers, for make lab SERVER=: python (server/ServerPython.py) or c (lesson 9, server/ServerC.c).
-SERVERS = ('python', 'c')
+# The servers make lab SERVER= runs: name -> (its image's program, what its container runs, its file in server/).
+#   python:  the lessons' server (lessons 2-7), server/ServerPython.py
+#   c:       lesson 9's, server/ServerC.c, compiled as the container starts (server-c/run.sh)
+#   records: the lab's reference server for lesson 7's upload/query protocol, which no lesson writes
+SERVER_PROGRAMS = {
+    'python': ('server', ('python3', '/app/ServerPython.py'), 'ServerPython.py'),
+    'c': ('server-c', ('sh', '/lab/run.sh'), 'ServerC.c'),
+    'records': ('server', ('python3', '/app/RecordServer.py'), 'RecordServer.py'),
+}
+SERVERS = tuple(SERVER_PROGRAMS)
 
 
 def _or(allowed):
@@ -123,8 +139,9 @@ class Settings:
     server_impair: str = ''
     netcat_impair: str = ''
     stage: str = 'simple'
-    server: str = 'python'  # which lesson's server: python (lessons 2-7) or c (lesson 9: server/ServerC.c)
+    server: str = 'python'  # which server: python (lessons 2-7), c (lesson 9), records (lesson 7's protocol)
     timeout: int = 120  # seconds a learner's own client may run (the lesson's code has no timeout)
+    query: str = 'username=Alice'  # make query's filter (lesson 7), the lesson's own example
 
     @classmethod
     def from_environment(cls, env=None):
@@ -150,6 +167,7 @@ class Settings:
             stage=get('STAGE', choice, STAGES),
             server=get('SERVER', choice, SERVERS),
             timeout=get('TIMEOUT', whole_seconds),
+            query=get('QUERY', filter_text),
         )
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.
         for name in ('SERVER_IMPAIR', 'NETCAT_IMPAIR'):
@@ -172,13 +190,19 @@ class Settings:
             # and who makes them (the user who runs make, so the files are theirs)
             'LAB_TLS': str(state_dir(self.project) / 'tls'), 'SERVER_TLS_DIR': server_folder(self.stage),
             'LAB_USER': '{}:{}'.format(os.getuid(), os.getgid()),
-            'SERVER_IMAGE': self.server_program, **more,
+            'SERVER_IMAGE': self.server_program, 'SERVER_RUNNER': self.server_entrypoint[0],
+            'SERVER_MAIN': self.server_entrypoint[1], **more,
         }
 
     @property
     def server_program(self):
         """The server's image program (server/, or lesson 9's server-c/), as images and compose.yaml name it."""
-        return 'server-c' if self.server == 'c' else 'server'
+        return SERVER_PROGRAMS[self.server][0]
+
+    @property
+    def server_entrypoint(self):
+        """What the server's container runs (compose.yaml's SERVER_RUNNER and SERVER_MAIN)."""
+        return SERVER_PROGRAMS[self.server][1]
 
     def image(self, program):
         return '{}/{}'.format(self.images, program)

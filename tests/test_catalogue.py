@@ -29,7 +29,7 @@ BROKEN = [
               steps=[{'start': 'client'}, {'start': 'server'}, {'exit': {'of': 'client', 'code': 0}}]),
      'x: starts client before server, the host it runs on'),
     (exchange(roles={'server': {'kind': 'sever'}, 'client': {'kind': 'client'}}),
-     'x: role server is of no kind the lab has (server, netcat, nc-client, client, client-loop)'),
+     'x: role server is of no kind the lab has (server, netcat, nc-client, client, client-loop, menu)'),
     (exchange(roles={'server': {'kind': 'server', 'flavor': 'ncat'}, 'client': {'kind': 'client'}}),
      "x: role server (server) has ['flavor']: a server takes ['args', 'env', 'file', 'server', 'stage']"),
     (exchange(roles={'server': {'kind': 'server'}, 'client': {'kind': 'client', 'beside': 'nc'}}),

@@ -122,6 +122,22 @@ def test_lesson_7s_clients_pass_the_stage_of_their_step_and_only_it(results, tmp
     assert score == POINTS[stage]
 
 
+@pytest.mark.docker
+def test_lesson_7s_menu_client_is_judged_by_its_upload_and_query(results, tmp_path):
+    """Lesson 7's menu client with both fixes passes the stage of its step (and no TCP stage); as printed,
+    it fails that stage with the line where its output leaves the lesson's: sock.htons's error."""
+    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, 'ClientPython-menu.py', None)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    score, tests, failures = verdicts(folder)
+    assert set(tests) == {'client-upload-and-query'} and not failures and score == POINTS['client-upload-and-query']
+    shutil.rmtree(folder)
+    (tmp_path / 'as-printed').mkdir()
+    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path / 'as-printed', 'ClientPython-menu-as-printed.py', None)))
+    assert done.returncode == 2, done.stdout + done.stderr  # make's status for a target that failed
+    score, tests, failures = verdicts(folder)
+    assert score == 0 and "Error: 'socket' object has no attribute 'htons'" in failures['client-upload-and-query']
+
+
 # (the learner's files, their edit, the stage, the line that says where; what the capture showed, or
 # None where the wire is as the lesson's and the difference is in what a program printed)
 @pytest.mark.parametrize('files, edit, stage, why, wire', [

@@ -18,6 +18,7 @@ PORT = re.compile(r"(\('<address>', )\d{1,5}\)")
 REPLAYED = [('README.md', '## The first exchange', [0]),
             ('docs/learner.md', '### Errors a learner meets', [0]),
             ('docs/learner.md', '## Lesson 7: TLS', [0, 1]),
+            ('docs/learner.md', '## Lesson 7: binary records', [0]),
             ('docs/learner.md', '## Lesson 9: the server in C', [0])]
 
 

@@ -63,6 +63,12 @@ def test_lesson_7s_programs_as_printed_score_their_tls_stages_without_docker(aut
     assert result['score'] == sum(t['max_score'] for t in result['tests']) == 5
 
 
+def test_lesson_7s_menu_client_scores_its_upload_and_query_without_docker(autograder, tmp_path):
+    """Lesson 7's menu client, typed into on the one host's terminal (a pty), against the lab's RecordServer."""
+    result = graded(autograder, tmp_path, {'ClientPython.py': (LESSON_FILES / 'ClientPython-menu.py').read_text()})
+    assert [(t['name'], t['status'], t['score']) for t in result['tests']] == [('client-upload-and-query', 'passed', 3)], result
+
+
 def test_lesson_9s_server_in_c_as_printed_scores_its_stage_without_docker(autograder, tmp_path):
     """ServerC.c built with the one host's gcc, as the lesson builds it, and judged by its echo."""
     result = graded(autograder, tmp_path, {'ServerC.c': (LESSON_FILES / 'ServerC.c').read_text()})

@@ -2,6 +2,7 @@
 UDP steps, lesson 2's server, lesson 4's threads and lock stages), run through the same make targets
 as the lab's reference programs, on a copy of the project: the lab can never pass while the lesson's
 own code fails. Each test puts the files it needs in place first."""
+import io
 import os
 import re
 import shutil
@@ -10,7 +11,7 @@ import subprocess
 import pexpect
 import pytest
 
-from socketlab import engine, health
+from socketlab import catalogue, engine, health
 from socketlab.lab import last_start_logs
 from socketlab.measure.speed import copy_project
 from socketlab.paths import ROOT
@@ -94,13 +95,13 @@ def checkout():
     checkout.close()
 
 
-def lab_with(checkout, server_file=None):
-    """make lab with that server file (None: the lab's reference server); its output lines."""
+def lab_with(checkout, server_file=None, server='python'):
+    """make lab with that server file (None: the lab's reference server), or SERVER=records; its output lines."""
     if server_file:
         checkout.put(server_file, 'server/ServerPython.py')
     else:
         checkout.reference('server/ServerPython.py')
-    output, status = checkout.run('lab')
+    output, status = checkout.run('lab', 'SERVER=' + server)
     assert status == 0, output
     return output
 
@@ -291,3 +292,46 @@ def test_lesson_7s_server_and_clients_as_printed_through_make_tls(checkout):
         [SERVER_ON_LOOPBACK, *HELLO], [ON_THE_SERVERS_HOST], 0)
     server = checkout.server_lines('Total messages received: 1')
     assert [connected_from(line) or line for line in server[-3:]] == [ONE_MACHINE, HELLO[-1], 'Total messages received: 1']
+
+
+def menu_session(checkout, typed):
+    """make menu in a terminal, TYPED (a list of (prompt, text)) typed after each prompt shows anew; its lines."""
+    terminal = checkout.make('menu')
+    terminal.logfile_read = shown = io.StringIO()
+    for prompt, text in typed:
+        terminal.expect_exact(prompt)
+        terminal.send(text)
+    assert finish(terminal) == 0, shown.getvalue()
+    return catalogue.output_lines(shown.getvalue().replace('\r\n', '\n'))
+
+
+def test_lesson_7s_menu_client_as_printed_then_fixed_through_make_menu(checkout):
+    """Lesson 7's client (lesson 6's menu) through make menu, on the server's host, against the lab's
+    RecordServer: make tcp refuses it in one line (its menu reads what is typed); as printed, choice 1
+    ends at sock.htons; with both fixes, test.log uploads and a query comes back as the catalogue says."""
+    lab_with(checkout, server='records')
+    checkout.put('ClientPython-menu-as-printed.py', 'client/ClientPython.py')
+    done = checkout.done('tcp')
+    assert (done.stdout, done.stderr.splitlines()[0], done.returncode) == ('', (
+        "client/ClientPython.py ends by calling start_client(), lesson 6's menu, which reads what you type: make menu runs "
+        "it in your terminal"), 2)
+    lines = menu_session(checkout, [('Enter choice: ', '1\n'), ('upload: ', 'test.log\n'), ('Enter choice: ', '7\n')])
+    assert lines[:2] == ["Lab: your client runs in its container's /tmp, with a copy of client/test.log: type test.log at its "
+                         "prompt; the query_log.txt it writes goes with the container.",
+                         "Lab: your client connects to 'localhost', as the lesson's does: it runs on the server's host."]
+    assert lines[12:16] == ['Enter choice: 1', 'Enter the path to the log file to upload: test.log',
+                            'Loaded 30 log entries successfully', "Error: 'socket' object has no attribute 'htons'"]
+    checkout.put('ClientPython-menu.py', 'client/ClientPython.py')
+    expected = catalogue.load_catalogue()['lesson-7-menu-upload-and-query']['expect']['menu']
+    lines = menu_session(checkout, [('Enter choice: ', '1\n'), ('upload: ', 'test.log\n'), ('Enter choice: ', '2\n'),
+                                    ('Enter filter: ', 'score=1.2\n'), ('Enter choice: ', '2\n'),
+                                    ('Enter filter: ', 'username=Alice\n'), ('Enter choice: ', '5\n'), ('Enter choice: ', '7\n')])
+    assert lines[2:] == expected
+    ported = lambda lines: [re.sub(r', [0-9]{1,5}\)', ', PORT)', line) for line in lines]  # noqa: E731
+    closed = "Connection from ('127.0.0.1', PORT) closed"
+    server = health.eventually(lambda: (lambda found: found if found[-1:] == [closed] else None)(ported(
+        last_start_logs(engine.service_container(checkout.project, 'server')).splitlines())), what='the connection never closed')
+    assert server[-6:] == ["Connection from ('127.0.0.1', PORT)", "Upload from ('127.0.0.1', PORT): 30 log entries announced",
+                           "Stored 30 log entries from ('127.0.0.1', PORT) (30 in all)",
+                           "Query from ('127.0.0.1', PORT): 'score=1.2' keeps 0 of 30 log entries",
+                           "Query from ('127.0.0.1', PORT): 'username=Alice' keeps 1 of 30 log entries", closed]

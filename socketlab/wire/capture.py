@@ -91,10 +91,18 @@ def around(settings, compose, service, name, exchange, interface='eth0'):
         side, title = 'nc' if service == 'netcat' else 'server', '{} ({} packets)'.format(path.name, len(packets))
         print(ladder.text_ladder(packets, side))
         write_atomic(path.with_suffix('.svg'), ladder.svg_ladder(packets, side, title).encode())
-        write_atomic(path.with_suffix('.html'), page.html_page(packets, side, title, _plaintext(settings) if name == 'tls' else None).encode())
+        decoded = None
+        if name == 'records':  # lesson 7's upload or query: its fields, from the bytes each way
+            from . import records
+            decoded = records.decode(packets)
+        write_atomic(path.with_suffix('.html'), page.html_page(packets, side, title, _plaintext(settings) if name == 'tls' else None,
+                                                                decoded).encode())
         print('\nLadder diagram written to {} (open it in a browser); each packet\'s fields: {}'.format(
             shown.with_suffix('.svg'), shown.with_suffix('.html')))
         print('The system calls it names, as strace saw them: {}'.format(shown.with_suffix('.calls.txt')))
+        if decoded is not None:
+            print("Lesson 7's records, field by field (command, count, lengths, big-endian numbers, the float): {}".format(
+                shown.with_suffix('.html')))
     return status
 
 

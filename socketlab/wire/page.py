@@ -41,6 +41,7 @@ aside { position: sticky; top: 1em; min-width: 22em; }
 table { border-collapse: collapse; font-family: monospace; }
 th { text-align: left; padding-right: 1em; color: #555; }
 td { white-space: pre-wrap; word-break: break-all; }
+table.records td, table.records th { border-bottom: 1px solid #ddd; padding: 0 0.6em; }
 """
 
 
@@ -63,14 +64,33 @@ def fields(number, packet):
     return shown
 
 
+# record_tables shows lesson 7's records field by field, one table per direction
+# Arguments: records - {direction: [(offset, bytes as hex, field, value)]}, as socketlab.wire.records.decode gives
+# Return Value: the HTML lines
+# Assumptions: none
+def record_tables(records):
+    out = ["<h2>Lesson 7's records, field by field (every number big-endian: network order)</h2>"]
+    for direction, rows in records.items():
+        out.append('<h3>{} ({} fields)</h3>'.format(html.escape(direction), len(rows)))
+        if not rows:
+            out.append('<p>(no bytes)</p>')
+            continue
+        out.append('<table class="records"><tr><th>offset</th><th>bytes</th><th>field</th><th>value</th></tr>')
+        out += ['<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'.format(offset, html.escape(raw), html.escape(name),
+                                                                        html.escape(value)) for offset, raw, name, value in rows]
+        out.append('</table>')
+    return out
+
+
 # html_page writes the page of one capture
 # Arguments: packets - ladder.read_packets' list, server_name - the right column's name, title - a caption,
 #            beside - for a TLS capture: (lesson 3's packets, its title), or (None, how to make one)
+#            records - for lesson 7's upload or query: socketlab.wire.records.decode's rows, shown under the ladder
 # Return Value: the HTML document as a string
 # Assumptions: packets is not empty
-def html_page(packets, server_name, title, beside=None):
+def html_page(packets, server_name, title, beside=None, records=None):
     shown = {'p': [fields(i, p) for i, p in enumerate(packets)]}
-    second = []
+    second = [] if records is None else record_tables(records)
     if beside is not None:  # (packets, title) of lesson 3's capture, or (None, what to run to make one)
         if beside[0]:
             shown['q'] = [fields(i, p) for i, p in enumerate(beside[0])]
