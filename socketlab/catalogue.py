@@ -32,7 +32,7 @@ PARTS = ('_first', '_last', '_count', '_varies')
 # checks every exchange against it, tests/test_catalogue.py runs that on the catalogue, host-side).
 EXCHANGE_KEYS = {'name', 'stage', 'roles', 'steps', 'expect'}
 ROLE_KEYS = {  # kind -> the keys a role of that kind may have (kind itself always)
-    'server': {'args', 'env', 'stage', 'file', 'server'},
+    'server': {'args', 'env', 'stage', 'file', 'server', 'entrypoint'},
     'netcat': {'flavor', 'mode', 'env'},
     'nc-client': {'beside', 'port', 'env'},
     'client': {'args', 'env', 'file', 'beside', 'entrypoint', 'tls'},

@@ -1,7 +1,8 @@
 """The lab's images, built here with no registry: the base image (base/build.sh, from a Python image or
 from Debian packages) and one small image per program. The programs themselves are mounted into their
 containers (compose.yaml), so an edit needs no build: a program image is built when it is missing or
-its Dockerfile or the base changed (a label on the image says which it was built from)."""
+its Dockerfile, a lab file it runs from its copy (server-c/run.sh) or the base changed (a label on the
+image says which it was built from)."""
 import hashlib
 import os
 import subprocess
@@ -86,11 +87,17 @@ def prove_dockerfile(settings):
     return ['base/Dockerfile proven at recipe {} (base/proven): the suite builds it again when base/ changes.'.format(recipe)]
 
 
+# What a program image copies of the lab's own and runs from the copy (not mounted over it as the
+# learner's programs are): a change to it is a new recipe, so the image is built again.
+RUNS_FROM_IMAGE = {'server-c': ('run.sh',)}
+
+
 def _recipe(settings, program):
-    """What a program image is built from: its Dockerfile and the base image's id."""
+    """What a program image is built from: its Dockerfile, the lab's files it runs from its copy, and the
+    base image's id."""
     base_id = engine.client().images.get(settings.image('base')).id
-    dockerfile = (ROOT / program / 'Dockerfile').read_bytes()
-    return hashlib.sha256(dockerfile + base_id.encode()).hexdigest()[:16]
+    parts = [(ROOT / program / name).read_bytes() for name in ('Dockerfile', *RUNS_FROM_IMAGE.get(program, ()))]
+    return hashlib.sha256(b''.join(parts) + base_id.encode()).hexdigest()[:16]
 
 
 def program(settings, name):

@@ -242,6 +242,8 @@ def up(settings, compose):
     elif settings.stage != 'simple' and not learner.server_has_stages():
         print("Lab: STAGE= picks a stage of the lab's own server; server/ServerPython.py is your own file and runs "
               "what its start_server() calls.")
+    if settings.strict and settings.server != 'c':
+        print("Lab: STRICT=1 is for lesson 9's gcc build (SERVER=c); the {} server is not compiled.".format(settings.server))
     server(settings, compose, remove_orphans=True)  # each brings its own container up, impairment applied
     _remember_stage(settings)
     netcat.fresh(settings, compose)

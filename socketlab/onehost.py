@@ -175,7 +175,7 @@ class HostLab:
             elif kind == 'client-loop':
                 argv = ['bash', '-c', LOOP, 'loop', str(spec['count']), self._program(spec)]
             elif kind == 'server' and spec.get('server') == 'c':  # lesson 9: built as the lesson builds it, then run line-buffered
-                argv = ['sh', '-c', 'gcc -o "$1/ServerC" -lc "$2" && exec stdbuf -oL "$1/ServerC"', 'build', self.folder,
+                argv = ['sh', '-c', 'gcc $SERVER_CFLAGS -o "$1/ServerC" -lc "$2" && exec stdbuf -oL "$1/ServerC"', 'build', self.folder,
                         str(LESSON_FILES / spec['file']) if 'file' in spec else str(SERVER_C_FILE)]
             elif kind == 'server' and spec.get('server') == 'records':  # the lab's server for lesson 7's protocol
                 argv = ['python3', str(ROOT / 'server' / 'RecordServer.py'), *spec.get('args', ['--port=' + PORT])]

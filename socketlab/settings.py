@@ -114,6 +114,8 @@ SERVER_PROGRAMS = {
     'records': ('server', ('python3', '/app/RecordServer.py'), 'RecordServer.py'),
 }
 SERVERS = tuple(SERVER_PROGRAMS)
+# make lab SERVER=c STRICT=1: the one flag lesson 9's build may get (server-c/run.sh's SERVER_CFLAGS)
+STRICT_CFLAGS = '-Werror=implicit-function-declaration'
 
 
 def _or(allowed):
@@ -142,6 +144,7 @@ class Settings:
     server: str = 'python'  # which server: python (lessons 2-7), c (lesson 9), records (lesson 7's protocol)
     timeout: int = 120  # seconds a learner's own client may run (the lesson's code has no timeout)
     query: str = 'username=Alice'  # make query's filter (lesson 7), the lesson's own example
+    strict: bool = False  # lesson 9: gcc -Werror=implicit-function-declaration (STRICT=1), as clang and gcc 14 stop
 
     @classmethod
     def from_environment(cls, env=None):
@@ -168,6 +171,7 @@ class Settings:
             server=get('SERVER', choice, SERVERS),
             timeout=get('TIMEOUT', whole_seconds),
             query=get('QUERY', filter_text),
+            strict=get('STRICT', switch),
         )
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.
         for name in ('SERVER_IMPAIR', 'NETCAT_IMPAIR'):
@@ -190,6 +194,7 @@ class Settings:
             # and who makes them (the user who runs make, so the files are theirs)
             'LAB_TLS': str(state_dir(self.project) / 'tls'), 'SERVER_TLS_DIR': server_folder(self.stage),
             'LAB_USER': '{}:{}'.format(os.getuid(), os.getgid()),
+            'SERVER_CFLAGS': STRICT_CFLAGS if self.strict else '',
             'SERVER_IMAGE': self.server_program, 'SERVER_RUNNER': self.server_entrypoint[0],
             'SERVER_MAIN': self.server_entrypoint[1], **more,
         }

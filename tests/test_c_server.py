@@ -70,6 +70,23 @@ def test_a_file_gcc_cannot_build_stops_the_server_with_gccs_lines(copy):
     assert copy('tcp') == (LESSON['client'], 0)
 
 
+def test_strict_makes_gcc_stop_at_the_lessons_missing_unistd_as_clang_does(copy):
+    """The lesson's TCP file before its fix: plain gcc 12 warns and builds it; STRICT=1 (gcc
+    -Werror=implicit-function-declaration) stops the build with gcc's error, where clang and gcc 14 stop."""
+    shutil.copyfile(LESSON_FILES / 'ServerC-no-unistd.c', os.path.join(copy.folder, 'server', 'ServerC.c'))
+    try:
+        assert copy('lab', 'SERVER=c')[1] == 0
+        assert copy('tcp') == (LESSON['client'], 0)
+        output, status = copy('lab', 'SERVER=c', 'STRICT=1')
+        assert status == 2, output
+        shown = '\n'.join(output)
+        assert "error: implicit declaration of function ‘close’; did you mean ‘pclose’? [-Werror=implicit-function-declaration]" \
+            in shown and 'cc1: some warnings being treated as errors' in shown, output
+    finally:
+        shutil.copyfile(ROOT / 'server' / 'ServerC.c', os.path.join(copy.folder, 'server', 'ServerC.c'))
+    assert copy('lab', 'SERVER=c')[1] == 0  # STRICT is not remembered: the next make lab builds as the lesson does
+
+
 def test_lesson_9s_udp_step_is_said_and_answers_make_tcp_udp(copy):
     """The lesson's UDP ServerC.c: no TCP listener, so make lab says where it listens and how to reach
     it; make tcp ARGS=--udp gets the client lesson's datagram back from the server's port."""

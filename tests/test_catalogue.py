@@ -31,7 +31,7 @@ BROKEN = [
     (exchange(roles={'server': {'kind': 'sever'}, 'client': {'kind': 'client'}}),
      'x: role server is of no kind the lab has (server, netcat, nc-client, client, client-loop, menu)'),
     (exchange(roles={'server': {'kind': 'server', 'flavor': 'ncat'}, 'client': {'kind': 'client'}}),
-     "x: role server (server) has ['flavor']: a server takes ['args', 'env', 'file', 'server', 'stage']"),
+     "x: role server (server) has ['flavor']: a server takes ['args', 'entrypoint', 'env', 'file', 'server', 'stage']"),
     (exchange(roles={'server': {'kind': 'server'}, 'client': {'kind': 'client', 'beside': 'nc'}}),
      'x: role client runs beside nc, which is no role of it'),
     (exchange(roles={'server': {'kind': 'server', 'file': 'ServerPython-none.py'}, 'client': {'kind': 'client'}}),
