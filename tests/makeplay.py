@@ -48,6 +48,18 @@ def make(project, *args, env=None, compose='v2', timeout=SILENCE, cwd=ROOT):
                          env=person_env(**(env or {})), encoding='utf-8', timeout=timeout, dimensions=(24, 200))
 
 
+def captured(project, results, *args, during=None):
+    """make ARGS CAPTURE=1 into RESULTS (a folder inside the project): (its output lines, its exit status,
+    the pcap it wrote). DURING: called while it runs (a person answering in make nc)."""
+    before = set(results.glob('*.pcap'))
+    terminal = make(project, *args, 'CAPTURE=1', 'RESULTS=' + str(results.relative_to(ROOT)))
+    if during is not None:
+        during()
+    status = finish(terminal)
+    pcap, = set(results.glob('*.pcap')) - before
+    return catalogue.output_lines(terminal.before.replace('\r\n', '\n')), status, pcap
+
+
 def finish(terminal):
     """Waits for the command's end; returns make's exit status (what it printed is in terminal.before)."""
     terminal.expect(pexpect.EOF)

@@ -14,7 +14,7 @@ import pytest
 from socketlab import catalogue
 from socketlab.paths import ROOT
 from socketlab.wire import ladder, records
-from makeplay import finish, make, project_name, run
+from makeplay import captured, project_name, run
 
 EXCHANGE = catalogue.load_catalogue()['records-upload-and-query']
 
@@ -128,10 +128,8 @@ def test_make_upload_then_make_query_against_the_labs_record_server(results):
 @pytest.mark.xdist_group('records')
 def test_make_upload_captured_shows_the_records_field_by_field(results):
     assert run(PROJECT, 'lab', 'SERVER=records')[1] == 0
-    before = set(results.glob('*.pcap'))
-    terminal = make(PROJECT, 'upload', 'CAPTURE=1', 'RESULTS=' + str(results.relative_to(ROOT)))
-    assert finish(terminal) == 0
-    pcap, = set(results.glob('*.pcap')) - before
+    output, status, pcap = captured(PROJECT, results, 'upload')
+    assert status == 0, output
     packets = ladder.read_packets(pcap, 12345)
     assert records.stream(packets, True) == uploaded()  # the 1559 bytes, as the host-side test computes them
     page = pcap.with_suffix('.html').read_text()

@@ -8,10 +8,9 @@ import shutil
 
 import pytest
 
-from socketlab import catalogue
 from socketlab.paths import ROOT
 from socketlab.wire import ladder
-from makeplay import LESSON, finish, make, project_name, run, server_logs
+from makeplay import LESSON, captured, project_name, run, server_logs
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('tls')]
 PROJECT = project_name('-tls-lab')
@@ -31,12 +30,8 @@ def results():
 
 def capture(results, *args):
     """make ARGS CAPTURE=1: (its output lines, its exit status, the pcap's bytes, its packets)."""
-    before = set(results.glob('*.pcap'))
-    terminal = make(PROJECT, *args, 'CAPTURE=1', 'RESULTS=' + str(results.relative_to(ROOT)))
-    status = finish(terminal)
-    pcap, = set(results.glob('*.pcap')) - before
-    return (catalogue.output_lines(terminal.before.replace('\r\n', '\n')), status, pcap.read_bytes(),
-            ladder.read_packets(pcap, 12345))
+    output, status, pcap = captured(PROJECT, results, *args)
+    return output, status, pcap.read_bytes(), ladder.read_packets(pcap, 12345)
 
 
 def test_the_lessons_order_refused_then_the_check_off(results):

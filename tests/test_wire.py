@@ -11,7 +11,7 @@ import pytest
 from socketlab import browser, catalogue, engine
 from socketlab.paths import ROOT
 from socketlab.wire import ladder
-from makeplay import LESSON, UDP, UDP_REPLY as REPLY, address, finish, make, project_name, run, wait_received
+from makeplay import LESSON, UDP, UDP_REPLY as REPLY, address, captured, finish, make, project_name, run, wait_received
 
 # One lab for this module (its impairments are that lab's state), so one pytest-xdist worker runs it.
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('wire')]
@@ -57,19 +57,16 @@ def healed(lab):
 
 
 def capture(results, *args, reply=None):
-    """make ARGS CAPTURE=1: (its output lines, its exit status, the packets of the pcap it wrote)."""
-    before = set(results.glob('*.pcap'))
-    terminal = make(PROJECT, *args, 'CAPTURE=1', 'RESULTS=' + str(results.relative_to(ROOT)))
-    if reply is not None:
+    """make ARGS CAPTURE=1, answered in make nc with REPLY if given: (its output lines, its exit status,
+    the packets of the pcap it wrote)."""
+    def answer():
         wait_received(PROJECT, 'Hello, world')
         nc = make(PROJECT, 'nc')
         nc.expect_exact('Hello, world')
         nc.send(reply.replace('\n', '\r'))
         nc.send('\x10\x11')
         assert finish(nc) == 0
-    status = finish(terminal)
-    output = catalogue.output_lines(terminal.before.replace('\r\n', '\n'))
-    pcap, = set(results.glob('*.pcap')) - before
+    output, status, pcap = captured(PROJECT, results, *args, during=answer if reply is not None else None)
     svg = pcap.with_suffix('.svg')
     assert pcap.stat().st_uid == os.getuid() and svg.stat().st_uid == os.getuid()  # the user's files
     assert 'Hello, world' in svg.read_text()
