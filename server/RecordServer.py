@@ -20,9 +20,12 @@ SERVER_PORT = 12345
 LISTEN_ADDRESS = os.environ.get('LISTEN_ADDRESS', 'localhost')
 # Seconds a connection may stay silent before the server closes it
 IDLE_TIMEOUT = float(os.environ.get('IDLE_TIMEOUT') or 300)
-# Bounds on what one peer may make the server hold: entries per upload and in all, bytes of a filter
+# Bounds on what its peers may make the server hold: entries and bytes stored in all, bytes of a
+# filter, clients at once (the lab's container allows 64 processes and 128 MB)
 MAX_ENTRIES = 100000
+MAX_BYTES = 16 << 20
 MAX_QUERY = 4096
+MAX_CLIENTS = 32
 
 
 class SERVER_COMMANDS:
@@ -30,9 +33,12 @@ class SERVER_COMMANDS:
     QUERY_CMD = 0x0002
 
 
-# The log entries of every upload so far, and the lock that guards them (one thread per client)
+# The log entries of every upload so far, their size in bytes, and the lock that guards them (one thread per client)
 storedLogs = []
+storedBytes = 0
 storedLogsLock = threading.Lock()
+# One place per client served at once
+clientSlots = threading.BoundedSemaphore(MAX_CLIENTS)
 
 # The lesson's filter: (field, operator, value) triples, e.g. from 'username=Alice, score>4'
 FILTER_PATTERN = re.compile(r'([a-zA-Z ]+)([=<>!]+)([^,]+)')
@@ -109,6 +115,11 @@ def send_log_entry(sock, logEntry):
                              logEntry['accessTime'], logEntry['dataSent'], logEntry['dataReceived'], logEntry['score']))
 
 
+# entry_size is how many bytes a log entry takes on the wire
+def entry_size(logEntry):
+    return struct.calcsize('!HHHHIIIf') + sum(len(logEntry[key].encode('utf-8')) for key in ('username', 'IP', 'server'))
+
+
 # handle_upload receives an upload's entries and stores them, all or none
 # Arguments: sock - the client's socket, address - its address, for the server's lines
 # Return Value: True when the upload arrived whole, False when the client closed before its last entry
@@ -118,17 +129,22 @@ def handle_upload(sock, address):
     if count > MAX_ENTRIES:
         raise ValueError('an upload of {} log entries announced, more than the {} this server keeps'.format(count, MAX_ENTRIES))
     print('Upload from {}: {} log entries announced'.format(address, count))
-    logs = []
+    logs, size = [], 0
     try:
         for _ in range(count):
             logs.append(recv_log_entry(sock))
+            size += entry_size(logs[-1])
+            if size > MAX_BYTES:
+                raise ValueError('an upload past {} bytes: none stored'.format(MAX_BYTES))
     except EOFError:
         print('Upload from {} ended after {} of {} log entries: none stored'.format(address, len(logs), count))
         return False
+    global storedBytes
     with storedLogsLock:
-        if len(storedLogs) + count > MAX_ENTRIES:
-            raise ValueError('the server holds {} log entries already: none stored'.format(len(storedLogs)))
+        if len(storedLogs) + count > MAX_ENTRIES or storedBytes + size > MAX_BYTES:
+            raise ValueError('the server holds {} log entries ({} bytes) already: none stored'.format(len(storedLogs), storedBytes))
         storedLogs.extend(logs)
+        storedBytes += size
         total = len(storedLogs)
     print('Stored {} log entries from {} ({} in all)'.format(count, address, total))
     return True
@@ -200,8 +216,20 @@ def start_server(port):
         print('Starting record server on port {}'.format(port))
         while True:
             conn, address = sock.accept()
+            if not clientSlots.acquire(blocking=False):
+                print('Connection from {}: {} clients at once already: closed'.format(address, MAX_CLIENTS))
+                conn.close()
+                continue
             print('Connection from {}'.format(address))
-            threading.Thread(target=handle_client, args=(conn, address), daemon=True).start()
+            threading.Thread(target=serve_one, args=(conn, address), daemon=True).start()
+
+
+# serve_one serves one client in its own thread, then gives its place back
+def serve_one(conn, address):
+    try:
+        handle_client(conn, address)
+    finally:
+        clientSlots.release()
 
 
 # parse_command_line_arguments reads the port the lab gives (--port=N or -p N), as the lessons' server does

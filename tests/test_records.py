@@ -154,3 +154,22 @@ def test_what_the_record_targets_refuse_in_one_line(results):
     output, status = run(PROJECT, 'tls', 'ARGS=--timeout 5')
     assert output[0] == ("Lab: the server is the lab's RecordServer, which speaks no TLS: make lab SERVER=python "
                          "STAGE=tls first.") and status == 2
+
+
+def test_the_record_server_stores_an_upload_whole_or_not_at_all(monkeypatch):
+    """Its bounds: an upload past what it keeps is refused, none of it stored; one cut short stores none."""
+    import socket
+    monkeypatch.setattr(SERVER, 'MAX_BYTES', 100)
+    monkeypatch.setattr(SERVER, 'storedLogs', [])
+    client, server = socket.socketpair()
+    with client, server:
+        client.sendall(uploaded()[2:])  # the command already read, as handle_client reads it
+        with pytest.raises(ValueError, match='^an upload past 100 bytes: none stored$'):
+            SERVER.handle_upload(server, ('127.0.0.1', 1))
+    assert SERVER.storedLogs == []
+    client, server = socket.socketpair()
+    with client, server:
+        client.sendall(uploaded()[2:60])
+        client.shutdown(socket.SHUT_WR)
+        assert SERVER.handle_upload(server, ('127.0.0.1', 1)) is False
+    assert SERVER.storedLogs == []
