@@ -17,14 +17,20 @@ def python_role(code):
     return {'kind': 'client', 'entrypoint': ['python3', '-c', code]}
 
 
+# A bound far past need for a role's run and for the server's log to show what it printed: on a machine
+# the suite itself loads (a nested make test beside the measurements), docker's log copier has lagged
+# more than 5 s behind the server, and a 1 MiB echo printed chunk by chunk is slow to log.
+SETTLE = 4 * health.WAIT
+
+
 def run(lab, spec, code=0):
     role = lab.start('role{}'.format(next(_names)), spec)
-    assert role.wait_exit() == code, (role.stdout(), role.stderr())
+    assert role.wait_exit(SETTLE) == code, (role.stdout(), role.stderr())
     return role
 
 
-def server_lines(lab, ready, settle=5.0):
-    """The server's output lines, once ready(lines) holds (docker's log copier may lag a little);
+def server_lines(lab, ready, settle=SETTLE):
+    """The server's output lines, once ready(lines) holds (docker's log copier may lag);
     after `settle` seconds, whatever it printed (the test's assertion then says what differs)."""
     def lines():
         return catalogue.output_lines(lab.roles['server'].stdout())
