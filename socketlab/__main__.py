@@ -7,7 +7,6 @@ ends with one line on stderr and a non-zero exit.
 import argparse
 import dataclasses
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,12 +16,15 @@ from .errors import LabError
 from .settings import SettingError
 
 
+_TARGET = [None]  # the target this command runs (main sets it): the variables it alone reads are checked
+
+
 def _setup(args, own=True):
     """The checked settings and the compose to use; with own, the lab of LAB_PROJECT must be this
     checkout's (or not running): another clone's lab of the same name is refused, never touched."""
     from .compose import choose
     from .lab import own_project, remembered
-    settings = checked.Settings.from_environment()
+    settings = checked.Settings.from_environment(target=_TARGET[0])
     if own:
         settings = own_project(settings, named=bool(os.environ.get('LAB_PROJECT')))
     return remembered(settings), choose(settings.compose)
@@ -168,10 +170,8 @@ def heal(_):
 
 def exchange(_):
     from . import exchanges, sweep
-    name = os.environ.get('NAME', '')
-    if name and not re.fullmatch(r'[a-z0-9][a-z0-9-]*', name):
-        raise SettingError('bad NAME {!r}: give an exchange name (make exchange lists them)'.format(name))
     settings, compose = _setup(None, own=False)
+    name = settings.exchange
     run = sweep.child_run('exchange')
     try:
         return exchanges.replay(compose, settings, name, run)
@@ -230,9 +230,7 @@ def test(_):
     # A run of its own, inside the suite's when the suite runs make test: its sweep is its own only.
     run = sweep.child_run('test') if os.environ.get('SOCKET_LAB_RUN') else sweep.new_run()
     env = {**os.environ, 'TESTCONTAINERS_RYUK_DISABLED': 'true', 'SOCKET_LAB_RUN': run}
-    workers = os.environ.get('TEST_WORKERS') or '4'
-    checked.port('TEST_WORKERS', workers)
-    extra = checked.arguments('PYTEST_ARGS', os.environ.get('PYTEST_ARGS', ''))
+    workers, extra = str(settings.test_workers), settings.pytest_args
     totals, statuses, stopped = [0, 0, 0], [], False
     try:
         with tempfile.TemporaryDirectory(prefix='socket-lab-test-') as folder:
@@ -289,6 +287,7 @@ def main(argv):
     parser = argparse.ArgumentParser(prog='python3 -m socketlab', description=__doc__.split('\n\n')[0])
     parser.add_argument('target', choices=sorted(TARGETS))
     args = parser.parse_args(argv)
+    _TARGET[0] = args.target
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, _stopped)
     from . import engine, health

@@ -1,12 +1,11 @@
 """The lesson's client (and nc as a TCP client) run against the lab: `make tcp`, `make udp`, `make
 tcp-nc`, `make server-nc`, and the next lesson's loops of clients, `make clients`. Each is a new
 container, a new host on the lab network; what it prints is the transcript the lesson shows."""
-import os
 import sys
 from dataclasses import dataclass, field
 
 from . import engine, images, lab, learner, netcat, oneoff
-from .settings import SettingError, port
+from .settings import SettingError
 
 # The next lesson's loop, `for i in {1..100}; do python3 ClientPython.py; done`, with the count given
 # as an argument (bash expands {1..100} before it would read a variable). Each client is a new connection.
@@ -196,9 +195,7 @@ def server_nc(settings, compose):
 def clients(settings, compose):
     """make clients N=100 LOOPS=2: LOOPS loops of N clients, started at once, each loop in a container
     (a host) of its own, as the lesson's terminals 2 and 3; then the server's last line."""
-    count, loops = port('N', os.environ.get('N') or '100'), port('LOOPS', os.environ.get('LOOPS') or '1')
-    if count > 1000 or loops > 4:
-        raise SettingError('bad N or LOOPS: give N from 1 to 1000 and LOOPS from 1 to 4')
+    count, loops = settings.clients, settings.loops
     images.ensure(settings, 'client')
     server = lab.server(settings, compose)
     totals = [line for line in server.logs(stderr=False).decode(errors='replace').splitlines() if line.startswith('Total')]

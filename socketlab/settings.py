@@ -22,6 +22,29 @@ def port(name, text):
     return int(text)
 
 
+def count(name, text, most):
+    """How many (clients, exchanges, runs): a number from 1 to MOST."""
+    try:
+        number = port(name, text)
+    except SettingError:
+        number = 0
+    if not 1 <= number <= most:  # port()'s own line would say up to 65535
+        raise SettingError("bad {} '{}': give a number from 1 to {}".format(name, text, most))
+    return number
+
+
+def exchange_name(name, text):
+    """An exchange of tests/exchanges.yaml, by its name's spelling (make exchange lists them)."""
+    if not re.fullmatch(r'[a-z0-9][a-z0-9-]*', text):
+        raise SettingError('bad {} {!r}: give an exchange name (make exchange lists them)'.format(name, text))
+    return text
+
+
+def words(name, text):
+    """Space-separated words (LOSSES='0 10 30'); each is checked where it is read."""
+    return tuple(arguments(name, text))
+
+
 def choice(name, text, allowed):
     if text not in allowed:
         raise SettingError('bad {} {!r}: give {}'.format(name, text, _or(allowed)))
@@ -123,6 +146,13 @@ def _or(allowed):
     return ', '.join(shown[:-1]) + ' or ' + shown[-1]
 
 
+# The variables only some targets read (make TARGET's names): checked for those, left alone for the rest.
+ONLY_FOR = {'N': ('clients',), 'LOOPS': ('clients',), 'SOAK_EXCHANGES': ('soak',), 'SOAK_CONNECTIONS': ('soak',),
+            'RUNS': ('loss-table',), 'CUT_OFF_OTHERS': ('loss-table',), 'LOSSES': ('loss-table',),
+            'DELAYS': ('loss-table',), 'NAME': ('exchange',), 'TEST_WORKERS': ('test',), 'PYTEST_ARGS': ('test',),
+            'BENCH_ARGS': ('bench',), 'SPEED_ARGS': ('speed',), 'QUERY': ('query',)}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The lab's settings, as make passes them (its variables reach us as environment variables)."""
@@ -145,12 +175,31 @@ class Settings:
     timeout: int = 120  # seconds a learner's own client may run (the lesson's code has no timeout)
     query: str = 'username=Alice'  # make query's filter (lesson 7), the lesson's own example
     strict: bool = False  # lesson 9: gcc -Werror=implicit-function-declaration (STRICT=1), as clang and gcc 14 stop
+    # What one target reads (each checked here with the rest, before anything runs):
+    clients: int = 100         # make clients N=
+    loops: int = 1             # make clients LOOPS=
+    soak_exchanges: int = 1000  # make soak
+    soak_connections: int = 200
+    loss_runs: int = 10        # make loss-table RUNS=, CUT_OFF_OTHERS=, LOSSES=, DELAYS=
+    cut_off_others: int = 5
+    losses: tuple = ('0', '10', '30', '50')
+    delays: tuple = ('50ms', '100ms')
+    exchange: str = ''         # make exchange NAME=
+    test_workers: int = 4      # make test TEST_WORKERS=, PYTEST_ARGS=
+    pytest_args: tuple = ()
+    bench_args: tuple = ()     # make bench BENCH_ARGS=, make speed SPEED_ARGS=
+    speed_args: tuple = ()
 
     @classmethod
-    def from_environment(cls, env=None):
+    def from_environment(cls, env=None, target=None):
+        """The settings from ENV (the process's environment). A variable only one target reads (ONLY_FOR)
+        is read for that TARGET (or for every one, with no target): a NAME or an N the user's shell sets
+        for its own ends (WSL sets NAME) never stops make tcp."""
         env = os.environ if env is None else env
 
         def get(name, check, *more):
+            if target is not None and target not in ONLY_FOR.get(name, (target,)):
+                return None
             text = env.get(name, '')
             return check(name, text, *more) if text != '' or check in (switch, arguments) else None
 
@@ -172,6 +221,13 @@ class Settings:
             timeout=get('TIMEOUT', whole_seconds),
             query=get('QUERY', filter_text),
             strict=get('STRICT', switch),
+            clients=get('N', count, 1000), loops=get('LOOPS', count, 4),
+            soak_exchanges=get('SOAK_EXCHANGES', count, 10000), soak_connections=get('SOAK_CONNECTIONS', count, 500),
+            loss_runs=get('RUNS', count, 100), cut_off_others=get('CUT_OFF_OTHERS', count, 20),
+            losses=get('LOSSES', words), delays=get('DELAYS', words),
+            exchange=get('NAME', exchange_name), test_workers=get('TEST_WORKERS', port),
+            pytest_args=get('PYTEST_ARGS', arguments), bench_args=get('BENCH_ARGS', arguments),
+            speed_args=get('SPEED_ARGS', arguments),
         )
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.
         for name in ('SERVER_IMPAIR', 'NETCAT_IMPAIR'):

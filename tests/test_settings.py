@@ -128,9 +128,18 @@ def test_through_make_nothing_runs_and_nothing_changes(setting, tmp_path):
 
 @pytest.mark.parametrize('name, text, most', [('RUNS', '0', 100), ('RUNS', '101', 100), ('CUT_OFF_OTHERS', '21', 20),
                                              ('CUT_OFF_OTHERS', 'x', 20)])
-def test_the_loss_tables_counts_say_their_own_bounds(monkeypatch, name, text, most):
-    from socketlab.measure import loss_table
-    monkeypatch.setenv(name, text)
+def test_the_loss_tables_counts_say_their_own_bounds(name, text, most):
     with pytest.raises(SettingError) as refused:
-        loss_table._count(name, '5', most)
+        Settings.from_environment({name: text})
     assert str(refused.value) == "bad {} '{}': give a number from 1 to {}".format(name, text, most)
+
+
+def test_a_variable_one_target_reads_is_checked_for_it_and_left_alone_for_the_rest():
+    """WSL sets NAME to the machine's name: make tcp runs all the same; make exchange says it is no exchange."""
+    assert Settings.from_environment({'NAME': 'DESKTOP-X1', 'N': 'many'}, target='tcp').exchange == ''
+    with pytest.raises(SettingError, match="^bad NAME 'DESKTOP-X1': give an exchange name"):
+        Settings.from_environment({'NAME': 'DESKTOP-X1'}, target='exchange')
+    settings = Settings.from_environment({'N': '200', 'LOOPS': '2'}, target='clients')
+    assert (settings.clients, settings.loops) == (200, 2)
+    with pytest.raises(SettingError, match="^bad N '1001': give a number from 1 to 1000$"):
+        Settings.from_environment({'N': '1001'}, target='clients')

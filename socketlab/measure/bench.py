@@ -344,7 +344,7 @@ def write_json(path, data):
 
 
 def main(settings):
-    flags = parse_command_line_arguments(list(checked.arguments('BENCH_ARGS', os.environ.get('BENCH_ARGS', ''))))
+    flags = parse_command_line_arguments(list(settings.bench_args))
     out = settings.results / 'bench-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
     out.mkdir(parents=True)
     result = {'machine': machine(), 'config': vars(flags), 'servers': None, 'runs': None, 'recv_size': None, 'stages': None,

@@ -11,12 +11,10 @@ Then the next lesson's point: one client whose packets are all lost (its host cu
 it connected and sent), and CUT_OFF_OTHERS other clients after it (timeout 5 s each): how many the
 simple server and the threads stage serve, and how fast."""
 import dataclasses
-import os
 import statistics
 import time
 
 from .. import engine, health, lab, netcat, oneoff
-from ..settings import SettingError, port
 from ..wire import impair
 
 SEND = '''import socket, sys, time
@@ -72,22 +70,10 @@ def row(settings, compose, runs, loss, delay=''):
     return (udp, *exchanges(settings, compose, server, runs, timeout=10))
 
 
-def _count(name, default, most):
-    """The environment's NAME (DEFAULT where unset), a number from 1 to MOST; SettingError otherwise."""
-    text = os.environ.get(name, default)
-    try:
-        count = port(name, text)
-    except SettingError:
-        count = 0
-    if not 1 <= count <= most:  # port()'s own line would say up to 65535
-        raise SettingError("bad {} '{}': give a number from 1 to {}".format(name, text, most))
-    return count
-
-
 def main(settings, compose):
-    losses = [impair.Impairment.parse('loss=' + word).loss for word in os.environ.get('LOSSES', '0 10 30 50').split()]
-    delays = [impair.Impairment.parse('delay=' + word).delay for word in os.environ.get('DELAYS', '50ms 100ms').split()]
-    runs, others = _count('RUNS', '10', 100), _count('CUT_OFF_OTHERS', '5', 20)
+    losses = [impair.Impairment.parse('loss=' + word).loss for word in settings.losses]
+    delays = [impair.Impairment.parse('delay=' + word).delay for word in settings.delays]
+    runs, others = settings.loss_runs, settings.cut_off_others
     # A client whose last packets are lost is gone (its container removed) before it could send them
     # again, and the one-client-at-a-time server waits for it until IDLE_TIMEOUT: measure with a short one.
     short = dataclasses.replace(settings, idle_timeout='2')

@@ -3,10 +3,8 @@ with the server's memory, open files and log size read before and after (bounded
 a row, default 1000, from one client container; then SOAK_CONNECTIONS at once, default 200).
 Measures; asserts nothing (tests/test_soak.py runs it small)."""
 import json
-import os
 
 from .. import lab, oneoff
-from ..settings import SettingError, port
 
 # The lesson's exchange, N times in a row from one host (a new connection each), then M attempts at once.
 ROUNDS = """import asyncio, socket, sys
@@ -51,10 +49,7 @@ def _log_size(server):
 
 
 def main(settings, compose):
-    rounds = port('SOAK_EXCHANGES', os.environ.get('SOAK_EXCHANGES') or '1000')
-    burst = port('SOAK_CONNECTIONS', os.environ.get('SOAK_CONNECTIONS') or '200')
-    if rounds > 10000 or burst > 500:
-        raise SettingError('bad SOAK_EXCHANGES or SOAK_CONNECTIONS: at most 10000 and 500')
+    rounds, burst = settings.soak_exchanges, settings.soak_connections
     server = lab.server(settings, compose)
     before = server_state(server)
     status, out = oneoff.run(settings, compose, 'client', server, '-c', ROUNDS, str(settings.server_port), str(rounds),

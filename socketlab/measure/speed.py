@@ -121,7 +121,7 @@ class Copy:
 
 
 def main(settings, _compose):
-    flags = parse_command_line_arguments(list(checked.arguments('SPEED_ARGS', os.environ.get('SPEED_ARGS', ''))))
+    flags = parse_command_line_arguments(list(settings.speed_args))
     names = {c: composes.choose(c).name for c in flags.composes}
     out = settings.results / 'speed-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
     out.mkdir(parents=True)
