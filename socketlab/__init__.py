@@ -14,6 +14,6 @@ One concern per module:
     learner     what the learner's own files do, read from their source (never run on the host)
     check       make check: the catalogue's exchanges judge a learner's programs (junit, Gradescope)
     sweep       remove what one run made, and nothing else
-    wire/       impairment, capture and the ladder diagram
+    wire/       impairment (impair/: spec, rules, state, show), capture, the ladder diagram, lesson 7's records
     measure/    make bench, make speed, make loss-table
 """

@@ -9,7 +9,7 @@ import pytest
 
 from socketlab.paths import ROOT
 from socketlab.settings import Settings, SettingError
-from socketlab.wire.impair import Impairment
+from socketlab.wire.impair import Impairment, rules
 from makeplay import person_env
 
 HOSTILE = ['; touch /tmp/socket-lab-pwned', '`touch /tmp/socket-lab-pwned`', '$(touch /tmp/socket-lab-pwned)',
@@ -85,17 +85,17 @@ def test_impairment_words_are_checked(spec, message):
 
 
 def test_impairment_becomes_argv_lists_only():
-    commands = Impairment.parse('loss=30 mode=nth rate=1mbit on=server').commands('server')
+    commands = rules.commands(Impairment.parse('loss=30 mode=nth rate=1mbit on=server'), 'server')
     assert all(isinstance(argv, list) and all(isinstance(word, str) for word in argv) for argv, _ in commands)
     assert [['iptables', '-A', 'SOCKET_LAB_IN', '-m', 'statistic', '--mode', 'nth', '--every', '3', '--packet', '0', '-j', 'DROP'], True] in commands
-    assert Impairment.parse('loss=30 on=server').commands('netcat') == Impairment().commands('netcat')
+    assert rules.commands(Impairment.parse('loss=30 on=server'), 'netcat') == rules.commands(Impairment(), 'netcat')
 
 
 def test_the_user_space_queue_gets_checked_numbers_as_argv():
     impairment = Impairment.parse('delay=0.5s jitter=200us reorder=25% duplicate=5 loss=10 on=server')
-    assert impairment.queue_arguments('nfqueue') == ['7', '500', '0.2', '25', '5']
-    assert impairment.queue_arguments('netem') == ['7', '0', '0', '0', '0']  # netem delays; the queue only loses
-    queued = impairment.commands('server', 'nfqueue')
+    assert rules.queue_arguments(impairment, 'nfqueue') == ['7', '500', '0.2', '25', '5']
+    assert rules.queue_arguments(impairment, 'netem') == ['7', '0', '0', '0', '0']  # netem delays; the queue only loses
+    queued = rules.commands(impairment, 'server', 'nfqueue')
     assert [['iptables', '-A', 'SOCKET_LAB_QUEUE', '-j', 'NFQUEUE', '--queue-num', '7', '--queue-bypass'], True] in queued
     assert not any(argv[0] == 'tc' and 'netem' in argv for argv, _ in queued)
     assert [['iptables', '-A', 'SOCKET_LAB_OUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.10',
