@@ -7,7 +7,7 @@ One concern per module:
     engine      the Docker Engine: the lab's containers, images, labels
     health      waiting for the real signal: a healthcheck, a log line (bounded)
     images      build only what a target needs (the programs themselves are mounted)
-    lab         bring the lab up, its status and logs, take it down
+    lab/        bring the lab up, its status and logs, take it down (memory, ownership, server, commands)
     netcat      a fresh nc listener, and attaching a person to it
     client      the lesson's client (and nc as a client) against the lab
     exchanges   the catalogue of exchanges (tests/exchanges.yaml), played on a network of their own
