@@ -44,3 +44,12 @@ def test_no_systemexit_below_main():
     import ast
     found = {str(path.relative_to(ROOT)): lines for path in SOURCES for lines in [_exits(ast.parse(path.read_text()))] if lines}
     assert found == {}
+
+
+def test_every_package_of_the_lab_is_one_pyproject_installs():
+    """A folder of modules (socketlab/lab/, socketlab/wire/impair/) left out of pyproject.toml's list would
+    be missing from a plain (non-editable) install of the package."""
+    import tomllib
+    listed = set(tomllib.loads((ROOT / 'pyproject.toml').read_text())['tool']['setuptools']['packages'])
+    found = {'.'.join(path.parent.relative_to(ROOT).parts) for path in (ROOT / 'socketlab').rglob('__init__.py')}
+    assert listed == found
