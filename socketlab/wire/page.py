@@ -42,6 +42,7 @@ table { border-collapse: collapse; font-family: monospace; }
 th { text-align: left; padding-right: 1em; color: #555; }
 td { white-space: pre-wrap; word-break: break-all; }
 table.records td, table.records th { border-bottom: 1px solid #ddd; padding: 0 0.6em; }
+table.records td:nth-child(3), table.records td:nth-child(4) { white-space: nowrap; word-break: normal; }
 """
 
 
@@ -90,7 +91,8 @@ def record_tables(records):
 # Assumptions: packets is not empty
 def html_page(packets, server_name, title, beside=None, records=None):
     shown = {'p': [fields(i, p) for i, p in enumerate(packets)]}
-    second = [] if records is None else record_tables(records)
+    first = [] if records is None else record_tables(records)  # lesson 7's fields first: the ladder of an upload is long
+    second = []
     if beside is not None:  # (packets, title) of lesson 3's capture, or (None, what to run to make one)
         if beside[0]:
             shown['q'] = [fields(i, p) for i, p in enumerate(beside[0])]
@@ -102,7 +104,7 @@ def html_page(packets, server_name, title, beside=None, records=None):
     return '\n'.join([
         '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
         '<title>{}</title>'.format(html.escape(title)), '<style>{}</style>'.format(STYLE), '</head>', '<body>',
-        '<main>', ladder.svg_ladder(packets, server_name, title), *second, '</main>',
+        '<main>', *first, ladder.svg_ladder(packets, server_name, title), *second, '</main>',
         '<aside><h2>Packet</h2><p>Click an arrow to see its packet.</p><table id="details"></table></aside>',
         '<script type="application/json" id="packets">{}</script>'.format(data),
         '<script>{}</script>'.format(SCRIPT), '</body>', '</html>', ''])
