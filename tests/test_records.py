@@ -118,6 +118,9 @@ def test_make_upload_then_make_query_against_the_labs_record_server(results):
     assert status == 0, output
     assert ("The lab is up: server (python3 RecordServer.py, the lab's server for lesson 7's upload and query, TCP port "
             "12345), netcat (nc flavour openbsd, UDP port 12345).") in output
+    assert output[-5:] == ['Next:', '  make upload  the client uploads client/test.log (lesson 7)',
+                           "  make query   the entries a filter keeps: make query QUERY='score>=4'",
+                           "  make menu    your own client's menu (lessons 6-7), typed into", '  make down    stop it all']
     assert run(PROJECT, 'upload') == (catalogue.flat(EXCHANGE['expect']['upload']), 0)
     assert run(PROJECT, 'query', 'QUERY=score>=4') == (catalogue.flat(EXCHANGE['expect']['four']), 0)
     shown, status = run(PROJECT, 'status')

@@ -48,9 +48,14 @@ def up(settings, compose):
     print('The lab is up: server ({}, TCP port {}), netcat (nc flavour {}, UDP port {}).'.format(
         program, port, settings.nc_flavor, port))
     print('Next:')
-    print("  make tcp     the lesson's TCP client against the server")
-    print('  make udp     the UDP client against nc; then in another terminal')
-    print("  make nc      see 'Hello, world', type a reply + Enter (detach: Ctrl-P Ctrl-Q)")
+    if settings.server == 'records':  # lesson 7's protocol: its upload and query, not the echo
+        print('  make upload  the client uploads client/test.log (lesson 7)')
+        print("  make query   the entries a filter keeps: make query QUERY='score>=4'")
+        print("  make menu    your own client's menu (lessons 6-7), typed into")
+    else:
+        print("  make tcp     the lesson's TCP client against the server")
+        print('  make udp     the UDP client against nc; then in another terminal')
+        print("  make nc      see 'Hello, world', type a reply + Enter (detach: Ctrl-P Ctrl-Q)")
     print('  make down    stop it all')
 
 
