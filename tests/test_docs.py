@@ -16,6 +16,9 @@ ADDRESS = re.compile(r'\b\d{1,3}(?:\.\d{1,3}){3}\b')
 PORT = re.compile(r"(\('<address>', )\d{1,5}\)")
 # (file, heading, which blocks under it, in order, on one lab)
 REPLAYED = [('README.md', '## The first exchange', [0]),
+            ('docs/learner.md', '### Bring the lab up', [0]),
+            ('docs/learner.md', "### TCP: the lesson's client against the echo server", [0]),
+            ('docs/learner.md', '### The str-instead-of-bytes mistake', [0]),
             ('docs/learner.md', '### Errors a learner meets', [0]),
             ('docs/learner.md', '## Lesson 7: TLS', [0, 1]),
             ('docs/learner.md', '## Lesson 7: binary records', [0]),
