@@ -34,8 +34,3 @@ def dump_dom(browser, url):
         raise RuntimeError('chromium failed: {}'.format(done.stderr.strip()[-500:]))
     return done.stdout
 
-
-def screenshot(browser, url, path, size='1400,760'):
-    subprocess.run([browser, '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-                    '--hide-scrollbars', '--window-size=' + size, '--screenshot=' + str(path), url],
-                   capture_output=True, check=True, timeout=60)
