@@ -116,7 +116,7 @@ def tls(settings, compose):
     certificates.ensure(settings, compose)
     if settings.server != 'python':
         print("Lab: the server is {}, which speaks no TLS: make lab SERVER=python STAGE=tls first.".format(
-            "lesson 9's ServerC" if settings.server == 'c' else "the lab's RecordServer"), file=sys.stderr)
+            server_said(settings)), file=sys.stderr)
     elif learner.server_has_stages() and settings.stage not in certificates.STAGES:
         print("Lab: the server runs stage {}, which speaks no TLS: make lab STAGE=tls-as-printed (the lesson's) "
               "or STAGE=tls (the lab's CA) first.".format(settings.stage), file=sys.stderr)
@@ -128,9 +128,7 @@ def records(settings, compose, *flags):
     if not learner.client_file().lab_flags:
         raise SettingError("make upload and make query run the lab's client (its --upload and --query); yours is "
                            "your own file: make menu runs it, its menu's choices 1 and 2")
-    if settings.server != 'records':
-        print("Lab: the server runs {}, which does not speak lesson 7's upload and query: make lab SERVER=records "
-              "first.".format(server_said(settings)), file=sys.stderr)
+    _said_without_records(settings)
     import dataclasses
     return _client(dataclasses.replace(settings, args=(*flags, *settings.args)), compose, asked_udp=False, to_nc=False)
 
@@ -145,6 +143,13 @@ def query(settings, compose):
 
 def server_said(settings):
     return {'c': "lesson 9's ServerC", 'records': "the lab's RecordServer"}.get(settings.server, 'ServerPython.py')
+
+
+def _said_without_records(settings, why=''):
+    """One line when the server is not the lab's RecordServer, which lesson 7's upload and query need."""
+    if settings.server != 'records':
+        print("Lab: the server runs {}, which does not speak lesson 7's upload and query: make lab SERVER=records "
+              "first{}.".format(server_said(settings), why), file=sys.stderr)
 
 
 # make menu: lessons 6 and 7's client, typed into. It runs in a writable folder of its own (its container's
@@ -167,9 +172,7 @@ def menu(settings, compose):
         raise SettingError('make menu: a person types into it: run it in a terminal')
     images.ensure(settings, 'client')
     server = lab.server(settings, compose)
-    if settings.server != 'records':
-        print("Lab: the server runs {}, which does not speak lesson 7's upload and query: make lab SERVER=records "
-              "first (an echo server sends a query its own bytes back).".format(server_said(settings)), file=sys.stderr)
+    _said_without_records(settings, ' (an echo server sends a query its own bytes back)')
     said = ["Lab: your client runs in its container's /tmp, with a copy of client/test.log: type test.log at its "
             "prompt; the query_log.txt it writes goes with the container."]
     if program.on_loopback:
