@@ -4,7 +4,6 @@ capture's decoding of the fields; and through make, on a lab of the suite's own:
 make upload, make query, make upload CAPTURE=1 and its page. The catalogue (tests/exchanges.yaml,
 "binary records") holds the exchanges themselves, the lesson's own menu client at each step included."""
 import html
-import importlib.util
 import os
 import shutil
 import struct
@@ -15,20 +14,13 @@ from socketlab import catalogue
 from socketlab.paths import ROOT
 from socketlab.wire import ladder, records
 from makeplay import captured, project_name, run
+from test_programs import load
 
 EXCHANGE = catalogue.load_catalogue()['records-upload-and-query']
 
 
-def program(path, name):
-    """One of the lab's programs, imported from its file (its main code does not run)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CLIENT = program('client/ClientPython.py', 'lab_client')
-SERVER = program('server/RecordServer.py', 'lab_record_server')
+CLIENT = load(ROOT / 'client' / 'ClientPython.py')
+SERVER = load(ROOT / 'server' / 'RecordServer.py')
 
 
 class Wire:
@@ -62,6 +54,13 @@ def test_the_capture_decodes_each_field_of_the_upload():
     assert (49, '40 33 33 33', 'entry 1: score', '2.799999952316284 (a 4-byte float)') in rows  # 2.8 as 4 bytes
     assert rows[-1] == (1555, '3f c0 00 00', 'entry 30: score', '1.5 (a 4-byte float)')
     assert len(rows) == 2 + 30 * 11
+
+
+def test_the_capture_reads_no_more_fields_than_its_page_shows():
+    data = uploaded() * 2  # 664 fields
+    rows = records.requests(data)
+    assert len(rows) == records.SHOWN + 1
+    assert rows[-1][2:] == ('(not shown: past {} fields)'.format(records.SHOWN), '{} bytes'.format(len(data) - rows[-1][0]))
 
 
 def test_the_capture_says_where_the_bytes_stop_being_records():

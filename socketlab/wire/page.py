@@ -86,7 +86,7 @@ def record_tables(records):
 # html_page writes the page of one capture
 # Arguments: packets - ladder.read_packets' list, server_name - the right column's name, title - a caption,
 #            beside - for a TLS capture: (lesson 3's packets, its title), or (None, how to make one)
-#            records - for lesson 7's upload or query: socketlab.wire.records.decode's rows, shown under the ladder
+#            records - for lesson 7's upload or query: socketlab.wire.records.decode's rows, shown above the ladder
 # Return Value: the HTML document as a string
 # Assumptions: packets is not empty
 def html_page(packets, server_name, title, beside=None, records=None):

@@ -16,6 +16,10 @@ class _Short(Exception):
     """The bytes end inside a field: the rest was not captured, or is no record of lesson 7's."""
 
 
+class _Full(Exception):
+    """SHOWN rows taken: the page shows no more, so no more are read."""
+
+
 class _Reader:
     """Takes fields off the front of one direction's bytes, a row for each: (offset, bytes as hex, field, value)."""
 
@@ -23,6 +27,8 @@ class _Reader:
         self.data, self.at, self.rows = data, 0, []
 
     def take(self, name, fmt=None, size=None, show=str):
+        if len(self.rows) == SHOWN:
+            raise _Full
         size = struct.calcsize(fmt) if fmt else size
         if self.at + size > len(self.data):
             raise _Short
@@ -37,7 +43,7 @@ class _Reader:
             left = self.data[self.at:]
             self.rows.append((self.at, left[:16].hex(' ') + (' ...' if len(left) > 16 else ''), why,
                               '{} bytes'.format(len(left))))
-        return self.rows[:SHOWN]
+        return self.rows
 
 
 def _entry(reader, number):
@@ -67,6 +73,8 @@ def requests(data):
                 break
     except _Short:
         return reader.rest('(cut short: a field goes on past the captured bytes)')
+    except _Full:
+        return reader.rest('(not shown: past {} fields)'.format(SHOWN))
     return reader.rest('(not read)')
 
 
@@ -79,6 +87,8 @@ def answers(data):
                 _entry(reader, number)
     except _Short:
         return reader.rest('(cut short: a field goes on past the captured bytes)')
+    except _Full:
+        return reader.rest('(not shown: past {} fields)'.format(SHOWN))
     return reader.rest('(not read)')
 
 
