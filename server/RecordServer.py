@@ -246,9 +246,10 @@ def parse_command_line_arguments(args):
 
 if __name__ == '__main__':
     sys.stdout.reconfigure(line_buffering=True)
+    port = parse_command_line_arguments(sys.argv[1:])
     try:
-        start_server(parse_command_line_arguments(sys.argv[1:]))
+        start_server(port)
     except OSError as error:
-        sys.exit('RecordServer: error: port {}: {}'.format(parse_command_line_arguments(sys.argv[1:]), error.strerror or error))
+        sys.exit('RecordServer: error: port {}: {}'.format(port, error.strerror or error))
     except KeyboardInterrupt:
         pass
