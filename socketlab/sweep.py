@@ -130,14 +130,25 @@ def sweep_when_stopped(run, bound=25.0):
     and none is left (at most BOUND seconds), then once more."""
     import signal
     from .health import NotYet, eventually
-    for pid, in_group in _others(run).items():
-        if not in_group:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass  # gone meanwhile
+    told = set()
+
+    def tell_the_rest():
+        """Those not of this group are told once each, as each pass finds them (one that was starting
+        during the first pass shows its run only a moment later). Whether any is still at work."""
+        others = _others(run)
+        for pid in others.keys() - told:
+            if not others[pid]:
+                told.add(pid)
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except OSError:
+                    pass  # gone meanwhile
+        return bool(others)
+    def done():
+        still_at_work = tell_the_rest()
+        return sweep(run) == 0 and not still_at_work
     try:
-        eventually(lambda: sweep(run) == 0 and not _others(run), timeout=bound, what='the stopped run still has processes')
+        eventually(done, timeout=bound, what='the stopped run still has processes')
     except (NotYet, OSError):
         pass
     return sweep(run)

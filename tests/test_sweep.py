@@ -86,9 +86,16 @@ def test_the_runs_processes_in_sessions_of_their_own_are_found_by_their_environm
     run it started, and another run's are not."""
     import os
     import subprocess
-    started = {run: subprocess.Popen(['sleep', '30'], start_new_session=True, env={**os.environ, 'SOCKET_LAB_RUN': run})
+    import sys
+    # Each child says it runs before it is looked for: Popen returns at the exec, before the kernel has
+    # laid out the new program's environment, so /proc/<pid>/environ can read empty for a moment then.
+    started = {run: subprocess.Popen([sys.executable, '-c', 'import time; print(flush=True); time.sleep(30)'],
+                                     stdout=subprocess.PIPE, start_new_session=True,
+                                     env={**os.environ, 'SOCKET_LAB_RUN': run})
                for run in ('ab12', 'ab12-check-77', 'ab123', 'cd34')}
     try:
+        for child in started.values():
+            child.stdout.readline()
         others = sweep._others('ab12')
         assert {run: others.get(child.pid) for run, child in started.items()} == {
             'ab12': False, 'ab12-check-77': False, 'ab123': None, 'cd34': None}
@@ -96,3 +103,24 @@ def test_the_runs_processes_in_sessions_of_their_own_are_found_by_their_environm
         for child in started.values():
             child.kill()
             child.wait()
+            child.stdout.close()
+
+
+@pytest.mark.docker
+def test_a_stopped_run_tells_its_sessions_to_stop_even_one_that_shows_its_run_late():
+    """sweep_when_stopped stops what carries its run in a session of its own, also a process that takes
+    on the run only after the first pass looked (a make just starting): each pass tells those it finds.
+    Told once, on the first pass only, the late one ran on and held the stop for the whole bound."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+    run = uuid.uuid4().hex[:8]
+    late = 'import os, time; time.sleep(1); os.execvpe("sleep", ["sleep", "60"], {**os.environ, "SOCKET_LAB_RUN": %r})' % run
+    child = subprocess.Popen([sys.executable, '-c', late], start_new_session=True)
+    try:
+        assert sweep.sweep_when_stopped(run, bound=20.0) == 0
+        assert child.wait(timeout=5) == -15  # told (SIGTERM), within the bound
+    finally:
+        child.kill()
+        child.wait()
