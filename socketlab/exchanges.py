@@ -37,6 +37,20 @@ CLIENTS = ('client', 'client-loop', 'nc-client', 'menu')  # the kinds that reach
 # A client-loop role: the next lesson's `for i in {1..100}; do python3 ClientPython.py; done`; a menu role:
 # lessons 6-7's client with its menu, typed into, in a folder with the lesson's test.log (socketlab.client).
 from .client import LOOP_ENTRYPOINT, MENU_ENTRYPOINT  # noqa: E402
+# A client's program waits for a line on its stdin, then runs with no stdin (as a container without -i):
+# the Engine forgets a container's address once it has exited, and the lines name it ({alice_ip}).
+HOLD = ['sh', '-c', 'read -r _; exec "$@" </dev/null', 'held']
+
+
+def release(container):
+    """Lets a held container's program run (HOLD): the line it waits for, on its stdin."""
+    stream = container.attach_socket(params={'stdin': 1, 'stream': 1})
+    try:
+        getattr(stream, '_sock', stream).sendall(b'\n')  # the docker SDK wraps the socket for HTTP
+    finally:
+        stream.close()
+
+
 class StartLine(LogMessageWaitStrategy):
     """testcontainers' wait for a log line, where a program that prints it and exits at once (a server
     refusing its port) is ready too: the Engine may report the exit before its log has the line, so
@@ -167,6 +181,11 @@ class Lab:
             options['network_mode'] = 'container:' + beside.docker.id
             if kind == 'nc-client':
                 command = ['-N', '127.0.0.1', command[-1]]
+        # Its address is read before its program runs (a short client may have exited by then); one in a
+        # terminal waits for what is typed, one beside another has that one's address.
+        held = kind in CLIENTS and beside is None and not options.get('tty')
+        if held:
+            options.update(entrypoint=[*HOLD, *options['entrypoint']], stdin_open=True)
         container = self._container(service, options, tmpfs, env=env, command=command,
                                     network=None if beside else self.network)
         if alias and beside is None:
@@ -182,6 +201,8 @@ class Lab:
         role = self.roles[name] = Role(name, spec, container, terminal)
         role.docker.reload()
         role.ip = '127.0.0.1' if beside else engine.address(role.docker, self.network.name)
+        if held:
+            release(role.docker)
         if kind == 'netcat':
             health.wait_healthy(role.docker)
         return role

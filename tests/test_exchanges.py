@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from socketlab import catalogue, health
+from socketlab import catalogue, engine, health
 from socketlab.paths import ROOT
 from makeplay import person_env
 
@@ -42,3 +42,27 @@ def test_make_exchange_without_a_name_lists_them():
     done = subprocess.run(['make', 'exchange'], cwd=ROOT, env=person_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert [line.split()[0] for line in done.stdout.splitlines()[1:]] == list(CATALOGUE)
+
+
+
+
+@pytest.mark.docker
+def test_a_client_that_exits_at_once_still_has_its_address(lab, monkeypatch):
+    """A role's address is read before its program runs: the Engine forgets the address of a container
+    that has exited, and a short client (a --query) could exit before it was read, so a line naming
+    {alice_ip} named ''. Here the read comes late, as on a loaded machine: after the program has had
+    time to exit (a program that is held does not). The program prints the address its host has."""
+    import requests
+    address = engine.address
+
+    def late(container, network=None):
+        try:
+            container.wait(timeout=3)
+            container.reload()
+        except requests.exceptions.RequestException:
+            pass  # still running (held): read now
+        return address(container, network)
+    monkeypatch.setattr(engine, 'address', late)
+    role = lab.start('quick', {'kind': 'client', 'entrypoint': ['hostname', '-i']})
+    assert role.wait_exit() == 0, (role.stdout(), role.stderr())
+    assert catalogue.output_lines(role.stdout()) == [role.ip]
