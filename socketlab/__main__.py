@@ -153,12 +153,10 @@ def clean(_):
 
 def impair(_):
     from .wire import impair
-    words = ['{}={}'.format(key.lower(), os.environ[key]) for key in ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY', 'JITTER',
-                                                                        'REORDER', 'DUPLICATE', 'ON') if os.environ.get(key)]
-    if not any(w.split('=')[0] in ('loss', 'rate', *impair.QUEUED) for w in words):
+    settings, compose = _setup(None)
+    if not any(word.split('=')[0] in ('loss', 'rate', *impair.QUEUED) for word in settings.impairment.split()):
         raise SettingError('make impair: say what, e.g. make impair LOSS=30, DELAY=100ms or RATE=1mbit')
-    impairment = impair.Impairment.parse(' '.join(words))
-    print(impair.set_(*_setup(None), impairment))
+    print(impair.set_(settings, compose, impair.Impairment.parse(settings.impairment)))
     return 0
 
 

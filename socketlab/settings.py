@@ -151,6 +151,25 @@ ONLY_FOR = {'N': ('clients',), 'LOOPS': ('clients',), 'SOAK_EXCHANGES': ('soak',
             'RUNS': ('loss-table',), 'CUT_OFF_OTHERS': ('loss-table',), 'LOSSES': ('loss-table',),
             'DELAYS': ('loss-table',), 'NAME': ('exchange',), 'TEST_WORKERS': ('test',), 'PYTEST_ARGS': ('test',),
             'BENCH_ARGS': ('bench',), 'SPEED_ARGS': ('speed',), 'QUERY': ('query',)}
+# make impair's words (LOSS=30 DIRECTION=in ...): one impairment, read by that target only.
+IMPAIR_WORDS = ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY', 'JITTER', 'REORDER', 'DUPLICATE', 'ON')
+ONLY_FOR.update({name: ('impair',) for name in IMPAIR_WORDS})
+
+
+def impair_words(env):
+    """make impair's variables as wire.impair's spec words ('loss=30 on=server'), each value one word (a
+    space in one would make it two settings) and checked there."""
+    words = []
+    for name in IMPAIR_WORDS:
+        value = env.get(name, '')
+        if value and value.split() != [value]:
+            raise SettingError('impair: bad {} {!r}: one word, with no spaces'.format(name.lower(), value))
+        if value:
+            words.append('{}={}'.format(name.lower(), value))
+    if words:
+        from .wire.impair import Impairment
+        Impairment.parse(' '.join(words))
+    return ' '.join(words)
 
 
 @dataclass(frozen=True)
@@ -175,6 +194,7 @@ class Settings:
     timeout: int = 120  # seconds a learner's own client may run (the lesson's code has no timeout)
     query: str = 'username=Alice'  # make query's filter (lesson 7), the lesson's own example
     strict: bool = False  # lesson 9: gcc -Werror=implicit-function-declaration (STRICT=1), as clang and gcc 14 stop
+    impairment: str = ''  # make impair LOSS= ... ON=: its words (wire.impair's spec), checked
     # What one target reads (each checked here with the rest, before anything runs):
     clients: int = 100         # make clients N=
     loops: int = 1             # make clients LOOPS=
@@ -229,6 +249,8 @@ class Settings:
             pytest_args=get('PYTEST_ARGS', arguments), bench_args=get('BENCH_ARGS', arguments),
             speed_args=get('SPEED_ARGS', arguments),
         )
+        if target in (None, 'impair'):
+            values['impairment'] = impair_words(env)
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.
         for name in ('SERVER_IMPAIR', 'NETCAT_IMPAIR'):
             if env.get(name):

@@ -143,3 +143,32 @@ def test_a_variable_one_target_reads_is_checked_for_it_and_left_alone_for_the_re
     assert (settings.clients, settings.loops) == (200, 2)
     with pytest.raises(SettingError, match="^bad N '1001': give a number from 1 to 1000$"):
         Settings.from_environment({'N': '1001'}, target='clients')
+
+
+IMPAIR_WORDS = {'LOSS': '30', 'DIRECTION': 'in', 'MODE': 'random', 'RATE': '1mbit', 'DELAY': '100ms', 'JITTER': '20ms',
+                'REORDER': '25', 'DUPLICATE': '5', 'ON': 'server'}
+
+
+def test_make_impairs_words_are_read_by_settings_for_make_impair_only():
+    """LOSS=30 DELAY=100ms ... as wire.impair's spec words, checked with the rest; a target other than
+    make impair leaves them alone (a shell's own MODE or ON never stops make tcp)."""
+    settings = Settings.from_environment(IMPAIR_WORDS, target='impair')
+    assert settings.impairment == ('loss=30 direction=in mode=random rate=1mbit delay=100ms jitter=20ms reorder=25 '
+                                   'duplicate=5 on=server')
+    assert Impairment.parse(settings.impairment).loss == 30
+    assert Settings.from_environment({'LOSS': 'abc', 'ON': 'my laptop'}, target='tcp').impairment == ''
+
+
+@pytest.mark.parametrize('name', IMPAIR_WORDS)
+@pytest.mark.parametrize('value', HOSTILE)
+def test_hostile_impair_words_are_refused_in_one_line_naming_them(name, value):
+    """A value with a space is refused too, not read as two words (LOSS='30 on=netcat' is not ON=netcat)."""
+    with pytest.raises(SettingError) as refused:
+        Settings.from_environment({**({'DELAY': '100ms'} if name == 'JITTER' else {}), name: value}, target='impair')
+    said = str(refused.value)
+    assert said.startswith('impair: bad {} '.format(name.lower())) and '\n' not in said.replace(repr(value), '')
+
+
+def test_an_impair_value_with_a_space_is_not_read_as_two_words():
+    with pytest.raises(SettingError, match=r"^impair: bad loss '30 on=netcat': one word, with no spaces$"):
+        Settings.from_environment({'LOSS': '30 on=netcat'}, target='impair')
