@@ -5,10 +5,11 @@ after it is run, its output not shown). So the README a new user opens, and the 
 here, cannot drift from what make prints."""
 import re
 import shlex
+import shutil
 
 import pytest
 
-from socketlab.paths import ROOT
+from socketlab.paths import LESSON_FILES, ROOT
 from makeplay import project_name, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('docs')]
@@ -62,3 +63,56 @@ def test_a_transcript_prints_what_the_docs_show(path, heading, blocks):
                 assert same(output, project) == same(shown, project), '{}, {}: make {}'.format(path, heading, ' '.join(args))
     finally:
         run(project, 'down')
+
+
+# The instructor's guide's `make check` blocks, each SUBMISSION made as its comment says: {the folder the
+# block names: {file: (a file of tests/lesson/ or the lab's, (old, new): the one edit)}}.
+SERVER = ROOT / 'server' / 'ServerPython.py'
+SUBMISSIONS = {
+    'space': {'ServerPython.py': (LESSON_FILES / 'ServerPython-lesson2.py', ('"Received new connection from ", addr',
+                                                                          '"Received new connection from", addr'))},
+    'drop': {'ServerPython.py': (LESSON_FILES / 'ServerPython-lesson2.py', ('conn.sendall(data)', 'conn.sendall(data[:-1])'))},
+    'l3': {'ClientPython.py': (LESSON_FILES / 'ClientPython-tcp.py', None)},
+    'l7': {'ClientPython.py': (LESSON_FILES / 'ClientPython-tls-no-check.py', None),
+           'ServerPython.py': (LESSON_FILES / 'ServerPython-tls.py', None)},
+    'l7m': {'ClientPython.py': (LESSON_FILES / 'ClientPython-menu.py', None)},
+}
+CHECK_RUN = [(re.compile(r'in \d+\.\d s\. Results in \S+:'), 'in <seconds> s. Results in <folder>:'),
+             (re.compile(r"\('127\.0\.0\.1', \d{1,5}\)"), "('127.0.0.1', <port>)")]
+
+
+def checked_the_same(lines):
+    """make check's lines with this run's own values made the guide's: its time, its results folder, a port."""
+    for pattern, value in CHECK_RUN:
+        lines = [pattern.sub(value, line) for line in lines]
+    return lines
+
+
+def check_blocks():
+    text = (ROOT / 'docs' / 'instructor.md').read_text()
+    blocks = [block for block in text.split('```\n')[1::2] if block.startswith('$ make check SUBMISSION=/tmp/sub/')]
+    return [pytest.param(block, id=block.split()[3].rpartition('/')[2]) for block in blocks]
+
+
+@pytest.mark.parametrize('block', check_blocks())
+def test_the_instructors_check_transcripts_print_what_the_guide_shows(block, tmp_path):
+    """Each `make check SUBMISSION=/tmp/sub/NAME` block of docs/instructor.md, on NAME as its comment says
+    it is made (SUBMISSIONS), prints the block's lines: the same stages, scores and failure lines."""
+    command, *shown = block.splitlines()
+    args = shlex.split(command[len('$ make'):], comments=True)
+    name = args[1].rpartition('/')[2]
+    folder = tmp_path / name
+    folder.mkdir()
+    for file, (source, change) in SUBMISSIONS[name].items():
+        text = source.read_text()
+        if change:
+            assert change[0] in text
+            text = text.replace(*change)
+        (folder / file).write_text(text)
+    results = ROOT / 'results' / '.test-docs-{}'.format(tmp_path.name)
+    try:
+        output, status = run(project_name('-docs-check-' + name), *args[:1], 'SUBMISSION=' + str(folder), *args[2:],
+                             'RESULTS=' + str(results.relative_to(ROOT)), timeout=600)
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+    assert checked_the_same(output) == checked_the_same(shown)
