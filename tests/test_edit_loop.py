@@ -156,3 +156,13 @@ def test_a_second_clone_gets_a_lab_name_of_its_own_while_the_default_is_taken(co
         lab.own_project(taken, named=True)
     free = Settings.from_environment({'LAB_PROJECT': project_name('-free')})
     assert lab.own_project(free, named=False) == free  # the default, where nobody runs it
+
+
+def test_a_copy_of_the_project_holds_everything_the_repository_tracks_but_its_ci():
+    """make speed's copy runs make test: the suite reads the README and the guides (their transcripts),
+    so a copy without docs/ measured a failing suite."""
+    from socketlab.measure.speed import COPIED
+    tracked = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    if not tracked:
+        pytest.skip('not a git checkout')
+    assert {path.split('/')[0] for path in tracked} - set(COPIED) <= {'.ci', '.gitignore'}
