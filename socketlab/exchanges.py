@@ -42,11 +42,16 @@ from .client import LOOP_ENTRYPOINT, MENU_ENTRYPOINT  # noqa: E402
 HOLD = ['sh', '-c', 'read -r _; exec "$@" </dev/null', 'held']
 
 
+def raw(stream):
+    """The socket of an attach stream (the docker SDK wraps it for HTTP)."""
+    return getattr(stream, '_sock', stream)
+
+
 def release(container):
     """Lets a held container's program run (HOLD): the line it waits for, on its stdin."""
     stream = container.attach_socket(params={'stdin': 1, 'stream': 1})
     try:
-        getattr(stream, '_sock', stream).sendall(b'\n')  # the docker SDK wraps the socket for HTTP
+        raw(stream).sendall(b'\n')
     finally:
         stream.close()
 
@@ -75,7 +80,7 @@ class Terminal(Screen):
     def __init__(self, container):
         super().__init__()
         self._socket = container.attach_socket(params={'stdin': 1, 'stdout': 1, 'stderr': 1, 'stream': 1})
-        self._raw = getattr(self._socket, '_sock', self._socket)  # the docker SDK wraps the socket for HTTP
+        self._raw = raw(self._socket)
         self.session = pexpect.fdpexpect.fdspawn(self._raw.fileno(), encoding='utf-8', codec_errors='replace',
                                                  timeout=health.WAIT)
 

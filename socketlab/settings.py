@@ -156,20 +156,21 @@ IMPAIR_WORDS = ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY', 'JITTER', 'REORDER
 ONLY_FOR.update({name: ('impair',) for name in IMPAIR_WORDS})
 
 
-def impair_words(env):
-    """make impair's variables as wire.impair's spec words ('loss=30 on=server'), each value one word (a
-    space in one would make it two settings) and checked there."""
-    words = []
-    for name in IMPAIR_WORDS:
-        value = env.get(name, '')
-        if value and value.split() != [value]:
-            raise SettingError('impair: bad {} {!r}: one word, with no spaces'.format(name.lower(), value))
-        if value:
-            words.append('{}={}'.format(name.lower(), value))
+def one_word(name, text):
+    """A make impair value: one word (a space in it would make it two of wire.impair's settings)."""
+    if text.split() != [text]:
+        raise SettingError('impair: bad {} {!r}: one word, with no spaces'.format(name.lower(), text))
+    return text
+
+
+def impair_words(values):
+    """make impair's VALUES ({LOSS: '30', ON: 'server', unset: None}) as wire.impair's spec words
+    ('loss=30 on=server'), checked there."""
+    words = ' '.join('{}={}'.format(name.lower(), value) for name, value in values.items() if value is not None)
     if words:
         from .wire.impair import Impairment
-        Impairment.parse(' '.join(words))
-    return ' '.join(words)
+        Impairment.parse(words)
+    return words
 
 
 @dataclass(frozen=True)
@@ -248,9 +249,8 @@ class Settings:
             exchange=get('NAME', exchange_name), test_workers=get('TEST_WORKERS', port),
             pytest_args=get('PYTEST_ARGS', arguments), bench_args=get('BENCH_ARGS', arguments),
             speed_args=get('SPEED_ARGS', arguments),
+            impairment=impair_words({name: get(name, one_word) for name in IMPAIR_WORDS}),
         )
-        if target in (None, 'impair'):
-            values['impairment'] = impair_words(env)
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.
         for name in ('SERVER_IMPAIR', 'NETCAT_IMPAIR'):
             if env.get(name):

@@ -144,6 +144,7 @@ def sweep_when_stopped(run, bound=25.0):
                 except OSError:
                     pass  # gone meanwhile
         return bool(others)
+
     def done():
         still_at_work = tell_the_rest()
         return sweep(run) == 0 and not still_at_work
