@@ -59,6 +59,22 @@ def address(container, network=None):
     return next(iter(networks.values()))['IPAddress'] if networks else ''
 
 
+def execute(container, argv):
+    """ARGV run in the container to its end: (its exit status, its output). The SDK's exec_run reads the
+    status as soon as the output has ended, when the Engine may not have recorded it yet (None: seen under
+    load, where make nc then showed nothing of what nc had received); here it is asked for until known."""
+    from .health import eventually
+    api = client().api
+    exec_id = api.exec_create(container.id, argv)['Id']
+    output = api.exec_start(exec_id)
+
+    def ended():
+        state = api.exec_inspect(exec_id)
+        return None if state['Running'] else (state['ExitCode'],)
+    (status,) = eventually(ended, what='{} in {} never ended'.format(argv[0], container.name))
+    return status, output
+
+
 def image(name):
     """The image of that name, or None when there is none."""
     try:

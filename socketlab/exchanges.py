@@ -70,7 +70,7 @@ class StartLine(LogMessageWaitStrategy):
                 self._startup_timeout, out, ', on stderr {!r}'.format(err) if err else '')) from None
         except RuntimeError:  # it exited: its last lines may still be on their way to the log
             health.eventually(lambda: self._message.search(b'\n'.join(container.get_logs()).decode(errors='replace')),
-                              timeout=5, what='{} exited before printing {!r}'.format(container.get_wrapped_container().name,
+                              timeout=health.WAIT, what='{} exited before printing {!r}'.format(container.get_wrapped_container().name,
                                                                                      self._message.pattern))
 
 

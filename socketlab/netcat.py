@@ -12,16 +12,16 @@ from .wire import impair
 def received(container):
     """What nc has received so far (netcat/listen.sh keeps a copy in /tmp/nc-received)."""
     try:
-        result = container.exec_run(['cat', '/tmp/nc-received'])
+        status, output = engine.execute(container, ['cat', '/tmp/nc-received'])
     except engine.errors().APIError:
         return ''
-    return result.output.decode(errors='replace') if result.exit_code == 0 else ''
+    return output.decode(errors='replace') if status == 0 else ''
 
 
 def command(container):
     """The nc command line the listener runs (netcat/listen.sh writes it down)."""
-    result = container.exec_run(['cat', '/tmp/nc-command'])
-    return result.output.decode(errors='replace').strip() if result.exit_code == 0 else 'nc'
+    status, output = engine.execute(container, ['cat', '/tmp/nc-command'])
+    return output.decode(errors='replace').strip() if status == 0 else 'nc'
 
 
 def fresh(settings, compose, mode='udp'):
@@ -43,12 +43,12 @@ def fresh(settings, compose, mode='udp'):
 
 
 def _raw_soon(stream):
-    """Whether the terminal was put in raw mode (by docker attach) within a few seconds."""
+    """Whether the terminal was put in raw mode (by docker attach), waited for as long as any wait."""
     try:
         fd = stream.fileno()
         if not os.isatty(fd):
             return False
-        health.eventually(lambda: not termios.tcgetattr(fd)[3] & termios.ICANON, timeout=5)
+        health.eventually(lambda: not termios.tcgetattr(fd)[3] & termios.ICANON)
         return True
     except (OSError, ValueError, health.NotYet):
         return False

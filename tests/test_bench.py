@@ -10,7 +10,7 @@ import pytest
 
 from socketlab.paths import ROOT
 from socketlab import engine
-from makeplay import SIGNALS, Created, containers, interrupt, person_env
+from makeplay import SIGNALS, SILENCE, Created, containers, interrupt, person_env
 
 pytestmark = [pytest.mark.measure, pytest.mark.docker, pytest.mark.xdist_group('bench')]
 TINY = '--rounds 1 --rtt 20 --connections 10 --bulk 65536 --recv-sizes 1024,65536 --concurrency 1,3 --exchanges 6'
@@ -95,7 +95,7 @@ def test_files_are_the_users_and_the_machine_is_described(report):
     ("'--rtt", 'bad BENCH_ARGS'),
 ])
 def test_bench_refuses_bad_arguments_in_one_line(args, message):
-    done = subprocess.run(['make', 'bench', 'BENCH_ARGS=' + args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+    done = subprocess.run(['make', 'bench', 'BENCH_ARGS=' + args], cwd=ROOT, capture_output=True, text=True, timeout=SILENCE,
                           env=person_env())
     assert done.returncode == 2 and message in done.stderr.splitlines()[-2]
 

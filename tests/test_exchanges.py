@@ -6,7 +6,7 @@ import pytest
 
 from socketlab import catalogue, engine, health
 from socketlab.paths import ROOT
-from makeplay import person_env
+from makeplay import SILENCE, person_env
 
 CATALOGUE = catalogue.load_catalogue()
 
@@ -30,7 +30,7 @@ def test_make_exchange_replays_one_for_a_person():
     env = person_env()
     env.pop('TESTCONTAINERS_RYUK_DISABLED', None)
     done = subprocess.run(['make', 'exchange', 'NAME=tcp-hello-world'], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=SILENCE)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == '# tcp-hello-world: ' + CATALOGUE['tcp-hello-world']['stage']

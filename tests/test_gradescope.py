@@ -90,11 +90,11 @@ def test_an_empty_submission_gets_0_and_a_reason(autograder, tmp_path):
 
 def test_make_gradescope_writes_the_zip_into_results():
     import subprocess
-    from makeplay import person_env
+    from makeplay import SILENCE, person_env
     results = ROOT / 'results' / '.test-{}-gradescope'.format(os.environ.get('SOCKET_LAB_RUN', 'x'))
     try:
         done = subprocess.run(['make', 'gradescope', 'RESULTS=' + str(results.relative_to(ROOT))], cwd=ROOT, env=person_env(),
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=SILENCE)
         assert done.returncode == 0, done.stderr
         import zipfile
         names = zipfile.ZipFile(results / 'gradescope-autograder.zip').namelist()

@@ -10,7 +10,7 @@ import pytest
 from socketlab.paths import ROOT
 from socketlab.settings import Settings, SettingError
 from socketlab.wire.impair import Impairment, rules
-from makeplay import person_env
+from makeplay import SILENCE, person_env
 
 HOSTILE = ['; touch /tmp/socket-lab-pwned', '`touch /tmp/socket-lab-pwned`', '$(touch /tmp/socket-lab-pwned)',
            'a\nb', 'a b', '-rf', '../tests', '010', '99999999999999999999', 'inf', 'nan', '1e10']
@@ -117,7 +117,7 @@ def test_through_make_nothing_runs_and_nothing_changes(setting, tmp_path):
     target = {'LOSS': 'impair', 'NAME': 'exchange', 'N': 'clients', 'LOOPS': 'clients', 'RUNS': 'loss-table',
               'CUT_OFF_OTHERS': 'loss-table'}.get(setting.split('=')[0], 'lab')
     before = subprocess.run(['git', 'status', '--porcelain'], cwd=ROOT, capture_output=True, text=True).stdout
-    done = subprocess.run(['make', target, setting], cwd=ROOT, capture_output=True, text=True, timeout=60,
+    done = subprocess.run(['make', target, setting], cwd=ROOT, capture_output=True, text=True, timeout=SILENCE,
                           env=person_env())
     assert done.returncode == 2 and done.stdout == ''
     assert len(done.stderr.splitlines()) == 2 and done.stderr.splitlines()[1].startswith('make: ***')  # one line, then make's

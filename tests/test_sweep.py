@@ -110,7 +110,10 @@ def test_the_runs_processes_in_sessions_of_their_own_are_found_by_their_environm
 def test_a_stopped_run_tells_its_sessions_to_stop_even_one_that_shows_its_run_late():
     """sweep_when_stopped stops what carries its run in a session of its own, also a process that takes
     on the run only after the first pass looked (a make just starting): each pass tells those it finds.
-    Told once, on the first pass only, the late one ran on and held the stop for the whole bound."""
+    Told once, on the first pass only, the late one ran on and held the stop for the whole bound. The
+    sweep runs in a session of its own beside one process of its group that is still ending (a sleep of
+    3 s: what the group signal reached), as make test's after a stop; in this worker's session the suite's
+    other processes would count as the stopped run's, still at work, for the whole bound."""
     import os
     import subprocess
     import sys
@@ -119,7 +122,10 @@ def test_a_stopped_run_tells_its_sessions_to_stop_even_one_that_shows_its_run_la
     late = 'import os, time; time.sleep(1); os.execvpe("sleep", ["sleep", "60"], {**os.environ, "SOCKET_LAB_RUN": %r})' % run
     child = subprocess.Popen([sys.executable, '-c', late], start_new_session=True)
     try:
-        assert sweep.sweep_when_stopped(run, bound=20.0) == 0
+        sweeping = 'import sys; from socketlab import sweep; sys.exit(sweep.sweep_when_stopped({!r}, bound=20.0))'.format(run)
+        stopped = subprocess.run(['sh', '-c', 'sleep 3 & exec "$0" -c "$1"', sys.executable, sweeping],
+                                 start_new_session=True, timeout=120)
+        assert stopped.returncode == 0
         assert child.wait(timeout=5) == -15  # told (SIGTERM), within the bound
     finally:
         child.kill()

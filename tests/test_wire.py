@@ -140,7 +140,9 @@ DELAY_SHOWN = re.compile(r"server: (delay 100ms out by the user-space queue \(NF
 
 
 def handshake_gap(packets):
-    """Seconds from the client's SYN to the server's SYN,ACK, as seen in the server's namespace."""
+    """Seconds from the client's SYN to the server's SYN,ACK, as seen in the server's namespace: at least
+    the delay when the server's packets are held; less than it when they are not (the kernel answers a
+    SYN as it receives it, however busy the machine's programs are)."""
     syn, syn_ack = (next(p for p in packets if flags(p) == f) for f in ('SYN', 'SYN,ACK'))
     return syn_ack['time'] - syn['time']
 
@@ -158,7 +160,7 @@ def test_a_delay_holds_the_servers_packets_and_make_heal_restores_direct_timing(
     assert run(PROJECT, 'heal') == (['Impairment now: none'], 0)
     assert not queues()
     output, status, packets = capture(healed, 'tcp')
-    assert (output[:2], status) == (LESSON['client'], 0) and handshake_gap(packets) < 0.05
+    assert (output[:2], status) == (LESSON['client'], 0) and handshake_gap(packets) < 0.1
 
 
 def test_duplicates_are_sent_and_the_exchange_still_exact(healed):
@@ -181,7 +183,7 @@ def test_a_stopped_queue_fails_open_and_says_so(healed):
     assert shown[-3] == ('server: an NFQUEUE rule without its program: packets pass, neither delayed nor lost (fail-open); '
                          'make heal clears it')
     output, status, packets = capture(healed, 'tcp')
-    assert (output[:2], status) == (LESSON['client'], 0) and handshake_gap(packets) < 0.05
+    assert (output[:2], status) == (LESSON['client'], 0) and handshake_gap(packets) < 0.1
 
 
 def queues():

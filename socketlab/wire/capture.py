@@ -14,6 +14,9 @@ from ..paths import ROOT, write_atomic
 from . import calls, ladder, page
 
 
+LAST_PACKETS = 10  # seconds: packets already on the wire reach tcpdump in milliseconds
+
+
 def _results_file(settings, name, suffix):
     """RESULTS/NAME-TIME-ID.SUFFIX: a new name each time, so no run overwrites another's."""
     settings.results.mkdir(parents=True, exist_ok=True)
@@ -45,7 +48,9 @@ def around(settings, compose, service, name, exchange, interface='eth0'):
     sidecar = '{}-capture-{}-{}'.format(settings.project, service, uuid.uuid4().hex[:6])
     port = str(settings.server_port)
     peer = engine.service_container(settings.project, service)
-    container = _started(settings, compose, 'capture-' + service, peer, '-i', interface, '-U', '-w', '-', 'port ' + port,
+    # --immediate-mode: each packet handed over as it comes, not in the kernel's blocks (up to a second late)
+    container = _started(settings, compose, 'capture-' + service, peer, '-i', interface, '--immediate-mode', '-U', '-w', '-',
+                         'port ' + port,
                          ready=b'listening on', what='tcpdump did not start', name_=sidecar)
     tracer = None
     try:
@@ -57,10 +62,11 @@ def around(settings, compose, service, name, exchange, interface='eth0'):
 
         def pcap():
             return container.exec_run(['cat', '/tmp/capture.pcap']).output
-        # The last packets (a TCP close's last ACK, the UDP reply) may still be on their way: wait for
-        # them a little (after a loss they may never come).
+        # The last packets (a TCP close's last ACK, the UDP reply) may still be on their way: waited for
+        # far past need on a loaded machine (after a loss, or with no reply, they never come: then it
+        # costs LAST_PACKETS seconds).
         try:
-            data = health.eventually(lambda: _complete(pcap(), settings.server_port), timeout=3)
+            data = health.eventually(lambda: _complete(pcap(), settings.server_port), timeout=LAST_PACKETS)
         except health.NotYet:
             data = pcap()
     finally:
