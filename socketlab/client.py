@@ -4,7 +4,7 @@ container, a new host on the lab network; what it prints is the transcript the l
 import sys
 from dataclasses import dataclass, field
 
-from . import engine, images, lab, learner, netcat, oneoff
+from . import engine, images, lab, learner, oneoff
 from .settings import SettingError
 
 # The next lesson's loop, `for i in {1..100}; do python3 ClientPython.py; done`, with the count given
@@ -79,6 +79,7 @@ def _client(settings, compose, asked_udp, to_nc):
     if against_nc(program, asked_udp, to_nc):
         images.ensure(settings, 'client', 'netcat')
         placement = place(settings, program, asked_udp, to_nc)
+        from . import netcat  # against nc only: make tcp's loop need not import it (and the wire's rooms)
         peer, service = netcat.fresh(settings, compose, mode='udp' if placement.udp else 'tcp'), 'netcat'
     else:  # the server first: whether it listens on its loopback only decides where the client runs
         images.ensure(settings, 'client')

@@ -9,8 +9,6 @@ import json
 import re
 import subprocess
 
-import yaml
-
 from .paths import COMPOSE_FILE, PUBLISH_FILE, state_dir, write_atomic
 
 # The keys of compose's normalised service model a role uses, and those it leaves to the lab on purpose
@@ -37,6 +35,7 @@ def normalised_services(compose, settings):
     except (OSError, ValueError):
         pass
     done = subprocess.run(argv, env=compose.environment(settings), capture_output=True, text=True, check=True)
+    import yaml  # only when compose is asked: a warm run reads the kept JSON
     services = _literal_dollars(yaml.safe_load(done.stdout)['services'])
     for old in cached.parent.glob('compose-config-*.json'):
         old.unlink(missing_ok=True)

@@ -7,7 +7,6 @@ import json
 from .. import engine, health, images, learner
 from .. import settings as checked
 from ..paths import ROOT, state_dir, write_atomic
-from ..wire import impair
 
 # A server that listens only here is unreachable from the other containers (the learner's likeliest mistake).
 LOOPBACK = ('127.', 'localhost', '::1')
@@ -153,6 +152,7 @@ def server(settings, compose, remove_orphans=False):
         engine.fail('the server did not start: make logs shows why')
     logged = logged if container.id == before else 0  # compose made a new one: all of its log is this start's
     _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
+    from ..wire import impair  # only where compose made the server: its new container gets the lab's impairment
     impair.sync(settings, compose)
     return container
 
