@@ -2,7 +2,7 @@
 One `eventually` serves every wait; nothing here sleeps a fixed time as synchronisation."""
 import time
 
-from .engine import errors
+from .engine import errors, execute
 
 WAIT = 30.0  # seconds: the most any one wait may take
 POLL = 0.05
@@ -45,7 +45,7 @@ def wait_healthy(container, timeout=WAIT, unhealthy=None):
 
     def healthy():
         try:
-            if container.exec_run(command).exit_code == 0:
+            if execute(container, command)[0] == 0:
                 return True
         except errors().APIError:
             pass  # it stopped meanwhile: said below
