@@ -19,7 +19,7 @@ def program(tmp_path):
         path = tmp_path / 'ClientPython.py'
         path.write_text(source)
         env = {'PYTHONPATH': str(site), 'SOCKET_LAB_PROGRAM': str(path), 'SOCKET_LAB_BOUND': bound, 'SOCKET_LAB_PEER': peer}
-        return subprocess.run([sys.executable, str(path)], env=env, capture_output=True, text=True, timeout=30)
+        return subprocess.run([sys.executable, str(path)], env=env, capture_output=True, text=True, timeout=120)
     return run
 
 
@@ -64,5 +64,5 @@ def test_another_program_python_runs_there_is_not_touched(program, tmp_path):
     env = {'PYTHONPATH': str(tmp_path / 'site'), 'SOCKET_LAB_PROGRAM': str(tmp_path / 'ClientPython.py'), 'SOCKET_LAB_BOUND': '1'}
     (tmp_path / 'site').mkdir(exist_ok=True)
     shutil.copyfile(ROOT / 'socketlab' / 'wire' / 'bound.py', tmp_path / 'site' / 'sitecustomize.py')
-    done = subprocess.run([sys.executable, str(other)], env=env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run([sys.executable, str(other)], env=env, capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout) == (0, 'True\n')

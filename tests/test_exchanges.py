@@ -39,7 +39,7 @@ def test_make_exchange_replays_one_for_a_person():
 
 
 def test_make_exchange_without_a_name_lists_them():
-    done = subprocess.run(['make', 'exchange'], cwd=ROOT, env=person_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(['make', 'exchange'], cwd=ROOT, env=person_env(), capture_output=True, text=True, timeout=SILENCE)
     assert done.returncode == 0
     assert [line.split()[0] for line in done.stdout.splitlines()[1:]] == list(CATALOGUE)
 

@@ -39,7 +39,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def run(path, *args, env=None, timeout=10):
+def run(path, *args, env=None, timeout=120):
     return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
@@ -145,7 +145,7 @@ def test_client_globals_are_the_lessons_types_when_imported(monkeypatch, local_s
     module = load(CLIENT_FILE)
     assert module.SERVER_PORT == local_server.port
     done = subprocess.run([sys.executable, '-c', 'import ClientPython; ClientPython.start_client_simple()'],
-                          cwd=CLIENT_FILE.parent, capture_output=True, text=True, timeout=10,
+                          cwd=CLIENT_FILE.parent, capture_output=True, text=True, timeout=120,
                           env={**os.environ, 'SERVER_PORT': str(local_server.port), 'PYTHONDONTWRITEBYTECODE': '1'})
     assert (done.stdout, done.stderr, done.returncode) == ("Received: b'Hello, world'\n", '', 0)
 
