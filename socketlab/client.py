@@ -10,7 +10,7 @@ from .settings import SettingError
 # The next lesson's loop, `for i in {1..100}; do python3 ClientPython.py; done`, with the count given
 # as an argument (bash expands {1..100} before it would read a variable). Each client is a new connection.
 LOOP = 'for ((i = 1; i <= $1; i++)); do python3 /app/ClientPython.py; done'
-LOOP_ENTRYPOINT = ['python3', '/lab/outlive.py', 'bash', '-c', LOOP, 'loop']  # a host outlives its sockets
+LOOP_ENTRYPOINT = ['python3', '-S', '/lab/outlive.py', 'bash', '-c', LOOP, 'loop']  # a host outlives its sockets
 
 
 # The learner's file in the client's container. One written as the lesson writes it (no timeout) is
