@@ -43,12 +43,12 @@ def fresh(settings, compose, mode='udp'):
 
 
 def _raw_soon(stream):
-    """Whether the terminal was put in raw mode (by docker attach), waited for as long as any wait."""
+    """Whether the terminal was put in raw mode (by docker attach) within a few seconds."""
     try:
         fd = stream.fileno()
         if not os.isatty(fd):
             return False
-        health.eventually(lambda: not termios.tcgetattr(fd)[3] & termios.ICANON)
+        health.eventually(lambda: not termios.tcgetattr(fd)[3] & termios.ICANON, timeout=5)
         return True
     except (OSError, ValueError, health.NotYet):
         return False
