@@ -87,7 +87,7 @@ class Bench:
         listening = ['sh', '-c', "ss -Hltn 'sport = :{}' | grep -q LISTEN".format(PORT)]
 
         def ready():
-            if container.exec_run(listening).exit_code == 0:
+            if engine.execute(container, listening)[0] == 0:
                 return True
             container.reload()
             if container.status != 'running':

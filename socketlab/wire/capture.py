@@ -50,8 +50,7 @@ def around(settings, compose, service, name, exchange, interface='eth0'):
     peer = engine.service_container(settings.project, service)
     # --immediate-mode: each packet handed over as it comes, not in the kernel's blocks (up to a second late)
     container = _started(settings, compose, 'capture-' + service, peer, '-i', interface, '--immediate-mode', '-U', '-w', '-',
-                         'port ' + port,
-                         ready=b'listening on', what='tcpdump did not start', name_=sidecar)
+                         'port ' + port, ready=b'listening on', what='tcpdump did not start', name_=sidecar)
     tracer = None
     try:
         if service == 'server':  # the server's calls too: strace attached to it for this exchange
