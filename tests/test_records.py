@@ -56,6 +56,23 @@ def test_the_capture_decodes_each_field_of_the_upload():
     assert len(rows) == 2 + 30 * 11
 
 
+def segment(seq, payload, to_server=True, retransmission=False):
+    return {'proto': 'TCP', 'to_server': to_server, 'seq': seq, 'payload': payload, 'flags': ['PSH', 'ACK'],
+            'retransmission': retransmission}
+
+
+# (the segments captured, in the order captured; the bytes the client sent)
+@pytest.mark.parametrize('segments', [
+    [segment(1, b'Hello, '), segment(8, b'world')],
+    [segment(1, b'Hello, '), segment(8, b'world'), segment(8, b'world', retransmission=True)],  # the same copy again
+    [segment(1, b'Hel'), segment(4, b'lo, '), segment(8, b'world'), segment(4, b'lo, world')],  # sent again, joined
+    [segment(8, b'world'), segment(1, b'Hello, ')],  # captured out of order
+    [segment(1, b'Hello, '), segment(1, b'ack', to_server=False), segment(8, b'world')],  # the other way apart
+], ids=['in-order', 'an-exact-copy', 'a-joined-copy', 'out-of-order', 'both-ways'])
+def test_a_direction_of_the_capture_is_its_bytes_once_however_they_were_sent_again(segments):
+    assert records.stream(segments, True) == b'Hello, world'
+
+
 def test_the_capture_reads_no_more_fields_than_its_page_shows():
     data = uploaded() * 2  # 664 fields
     rows = records.requests(data)

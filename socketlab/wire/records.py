@@ -93,9 +93,18 @@ def answers(data):
 
 
 def stream(packets, to_server):
-    """The bytes one direction of a TCP exchange carried, in order, each once (a retransmitted copy left out)."""
-    return b''.join(packet['payload'] for packet in packets
-                    if packet['proto'] == 'TCP' and packet['to_server'] == to_server and not packet['retransmission'])
+    """The bytes one direction of a TCP exchange carried, in order, each once: each segment's payload laid
+    at its sequence number, so a copy sent again lands on its own bytes however the kernel cut it (Linux
+    may join small segments it sends again, which leaving out exact copies only would have counted twice)."""
+    segments = [packet for packet in packets
+                if packet['proto'] == 'TCP' and packet['to_server'] == to_server and packet['payload']]
+    data = bytearray()
+    start = min((packet['seq'] for packet in segments), default=0)
+    for packet in segments:
+        offset = packet['seq'] - start
+        data.extend(bytes(max(0, offset - len(data))))  # not seen yet (captured out of order): filled when seen
+        data[offset:offset + len(packet['payload'])] = packet['payload']
+    return bytes(data)
 
 
 def decode(packets):
