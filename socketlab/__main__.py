@@ -269,11 +269,19 @@ def loss_table(_):
     return loss_table.main(*_setup(None))
 
 
+# The longest a target's clean-up after a stop may take (a server started again, a heal: seconds alone).
+# Past it, the process says where each of its threads was, on stderr, and ends: a stop always ends.
+STOP_BOUND = 90
+
+
 def _stopped(number, frame):
     """SIGTERM or SIGHUP (a closed terminal, a CI job stopped) stop a target as Ctrl-C does, through
-    the same clean-up; while it runs, a second signal is ignored, so the clean-up is never cut short."""
+    the same clean-up; while it runs, a second signal is ignored, so the clean-up is never cut short,
+    and it is bounded (STOP_BOUND)."""
+    import faulthandler
     for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(each, signal.SIG_IGN)
+    faulthandler.dump_traceback_later(STOP_BOUND, exit=True)
     raise KeyboardInterrupt
 
 

@@ -204,7 +204,11 @@ def interrupt(terminal, ready, stop, what, timeout=health.WAIT):
     try:
         health.eventually(ready, timeout=timeout, what=what)
         stop(terminal)
-        terminal.expect(pexpect.EOF)
+        try:
+            terminal.expect(pexpect.EOF)
+        except pexpect.TIMEOUT:  # all it printed, a clean-up's own account of where it was stuck included
+            raise AssertionError('stopped, it did not end within {} s of silence; it printed:\n{}'.format(
+                terminal.timeout, terminal.before)) from None
     finally:
         terminal.close(force=True)
     return terminal.exitstatus, terminal.signalstatus

@@ -1,0 +1,33 @@
+"""A stop always ends: after Ctrl-C or a signal to the whole process group, a target's clean-up is
+bounded (socketlab.__main__.STOP_BOUND); one that hangs past it says where each thread was, and exits."""
+import signal
+import subprocess
+import sys
+
+from socketlab.paths import ROOT
+
+# A target whose clean-up never ends (its finally waits forever), stopped as a CI job is.
+HANGING_CLEAN_UP = '''
+import signal, threading
+from socketlab import __main__ as main
+main.STOP_BOUND = 1
+signal.signal(signal.SIGTERM, main._stopped)
+try:
+    print('running', flush=True)
+    threading.Event().wait()
+finally:
+    threading.Event().wait()  # the clean-up that hangs
+'''
+
+
+def test_a_clean_up_that_hangs_after_a_stop_says_where_and_ends():
+    program = subprocess.Popen([sys.executable, '-c', HANGING_CLEAN_UP], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert program.stdout.readline() == 'running\n'
+        program.send_signal(signal.SIGTERM)
+        _, stderr = program.communicate(timeout=120)  # a hang guard far past the 1 s bound
+    finally:
+        program.kill()
+    assert program.returncode == 1
+    assert 'Timeout (0:00:01)!' in stderr and 'line 10 in <module>' in stderr, stderr
