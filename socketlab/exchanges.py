@@ -232,9 +232,7 @@ class Lab:
         if peer is None:
             return None
         service = normalised_services(self.compose, self.settings)['capture-server']
-        # --immediate-mode: each packet as it comes (not in the kernel's blocks, handed over up to a second later)
-        command = ['-i', 'lo' if 'beside' in spec else 'eth0', '--immediate-mode', '-U', '-w', '-', 'port',
-                   str(self.settings.server_port)]
+        command = ['-i', 'lo' if 'beside' in spec else 'eth0', 'port', str(self.settings.server_port)]  # compose.yaml's flags
         container = self._container(service, *container_options(service), command=command,
                                     network_mode='container:' + peer.docker.id)
         container.waiting_for(LogMessageWaitStrategy('listening on').with_startup_timeout(int(health.WAIT))

@@ -48,9 +48,8 @@ def around(settings, compose, service, name, exchange, interface='eth0'):
     sidecar = '{}-capture-{}-{}'.format(settings.project, service, uuid.uuid4().hex[:6])
     port = str(settings.server_port)
     peer = engine.service_container(settings.project, service)
-    # --immediate-mode: each packet handed over as it comes, not in the kernel's blocks (up to a second late)
-    container = _started(settings, compose, 'capture-' + service, peer, '-i', interface, '--immediate-mode', '-U', '-w', '-',
-                         'port ' + port, ready=b'listening on', what='tcpdump did not start', name_=sidecar)
+    container = _started(settings, compose, 'capture-' + service, peer, '-i', interface, 'port ' + port,  # compose.yaml's flags
+                         ready=b'listening on', what='tcpdump did not start', name_=sidecar)
     tracer = None
     try:
         if service == 'server':  # the server's calls too: strace attached to it for this exchange
