@@ -1,6 +1,7 @@
 """Plays make targets the way a person does, in real terminals (pexpect), for the suite's own compose
 projects: a lab the user has running is never touched, and the run's sweep removes what they leave."""
 import os
+import re
 import signal
 
 import pexpect
@@ -212,3 +213,21 @@ def interrupt(terminal, ready, stop, what, timeout=health.WAIT):
     finally:
         terminal.close(force=True)
     return terminal.exitstatus, terminal.signalstatus
+
+
+# A transcript of the docs against this run's (tests/test_docs.py, tests/test_check.py): the run's own
+# lab names, addresses, a client's port, make check's time and results folder put in for the docs'.
+ADDRESS = re.compile(r'\b\d{1,3}(?:\.\d{1,3}){3}\b')
+PORT = re.compile(r"(\('<address>', )\d{1,5}\)")
+CHECK_RUN = re.compile(r'in \d+\.\d s\. Results in \S+:')
+
+
+def same(lines, project):
+    """Lines with this run's own values made the docs': the lab's names, addresses, a client's port."""
+    shown = [ADDRESS.sub('<address>', line.replace(project + '-', 'socket-lab-')) for line in lines]
+    return [PORT.sub(r'\1<port>)', line) for line in shown]
+
+
+def checked_the_same(lines):
+    """make check's lines made the guide's: its time and results folder, addresses and a client's port."""
+    return same([CHECK_RUN.sub('in <seconds> s. Results in <folder>:', line) for line in lines], 'socket-lab')

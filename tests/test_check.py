@@ -12,17 +12,17 @@ import pytest
 from socketlab import check
 from socketlab.paths import LESSON_FILES, ROOT
 from socketlab.settings import SettingError
-from makeplay import containers, person_env
+from makeplay import checked_the_same, containers, person_env
 
 CHECKS = check.load_checks()
 POINTS = {c['stage']: c['points'] for c in CHECKS}
 
 
-def submission(tmp_path, client=None, server=None, edit=None):
+def submission(tmp_path, client=None, server=None, edit=None, server_c=None):
     """A learner's folder: the lesson's files (tests/lesson/), one of them edited (EDIT: (old, new))."""
     folder = tmp_path / 'learner'
     folder.mkdir()
-    for name, source in (('ClientPython.py', client), ('ServerPython.py', server)):
+    for name, source in (('ClientPython.py', client), ('ServerPython.py', server), ('ServerC.c', server_c)):
         if source:
             text = (LESSON_FILES / source).read_text()
             if edit and edit[0] in text:
@@ -66,97 +66,163 @@ def test_the_labs_own_programs_pass_every_stage_they_are_at(results):
     assert score == sum(POINTS[stage] for stage in played)
 
 
-@pytest.mark.docker
-def test_the_lessons_programs_as_printed_pass(results, tmp_path):
-    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, 'ClientPython-tcp.py', 'ServerPython-lock.py')))
-    assert done.returncode == 0, done.stdout + done.stderr
-    score, tests, failures = verdicts(folder)
-    assert set(tests) == {'client-tcp', 'client-tcp-against-nc', 'server-start-port', 'server-lock'} and not failures
-    # the lesson's client connects to 'localhost': run on its peer's host, and said so in one line
-    said = "as the lesson shows, run on the server's host: it connects to 'localhost', as in the lesson's terminals"
-    assert tests['client-tcp'][3] == said
-    assert any(line.startswith('client-tcp ') and line.endswith("passed, run on the server's host: it connects to "
-                                                                "'localhost', as in the lesson's terminals")
-               for line in done.stdout.splitlines()), done.stdout
+# The lessons' own files as printed (or with the smallest fix a lesson needs), each submitted alone to make
+# check, and the stages each passes, every other stage left unplayed: (its client, its server, its stages).
+# Each stage plays its exchange of tests/exchanges.yaml exactly as the catalogue has it (the same files:
+# test_the_stages_the_lessons_files_pass_play_their_exchanges_as_catalogued), so tests/test_exchanges.py
+# does not play those exchanges a second time (AS_CATALOGUED).
+LESSONS_FILES_PASS = [
+    pytest.param({'client': 'ClientPython-tcp.py'}, {'client-tcp', 'client-tcp-against-nc'}, 'l3', id='tcp-client'),
+    pytest.param({'server': 'ServerPython-lock.py'}, {'server-start-port', 'server-lock'}, None, id='lock'),
+    pytest.param({'server': 'ServerPython-counter.py'}, {'server-start-port', 'server-counter'}, None, id='counter'),
+    pytest.param({'server': 'ServerPython-select.py'}, {'server-start-port', 'server-select'}, None, id='select'),
+    pytest.param({'server': 'ServerPython-poll.py'}, {'server-start-port', 'server-poll'}, None, id='poll'),
+    pytest.param({'server': 'ServerPython-pool.py'}, {'server-start-port', 'server-thread-pool'}, None, id='thread-pool'),
+    # lesson 7's client at its first run (the check refuses the lesson's certificate, as the lesson shows)
+    # and at its second (the check off), with lesson 7's server: each judged by its own step's exchange
+    pytest.param({'client': 'ClientPython-tls.py'}, {'client-tls-refused'}, None, id='tls-client'),
+    pytest.param({'client': 'ClientPython-tls-no-check.py', 'server': 'ServerPython-tls.py'},
+                 {'server-start-port', 'client-tls', 'server-tls'}, 'l7', id='tls-client-check-off-and-tls-server'),
+    # lesson 7's menu client with both fixes: the stage of its step (and no TCP stage)
+    pytest.param({'client': 'ClientPython-menu.py'}, {'client-upload-and-query'}, 'l7m', id='menu-client'),
+    # lesson 9's ServerC.c alone (gcc 12 warns and builds it): judged by its echo
+    pytest.param({'server-c': 'ServerC.c'}, {'server-c-echo'}, None, id='c-server'),
+]
+# What a passed stage says when the lesson's terminals were one machine: {stage: its line in make check's table}.
+ON_ONE_HOST = {
+    'client-tcp': "passed, run on the server's host: it connects to 'localhost', as in the lesson's terminals",
+    'server-c-echo': "passed, its clients on its host: they connect to 'localhost', as in the lesson's terminals",
+}
+
+
+def as_catalogued():
+    """The exchanges LESSONS_FILES_PASS's stages play exactly as tests/exchanges.yaml has them."""
+    from socketlab import catalogue
+    exchanges = catalogue.load_catalogue()
+    stages = {c['stage']: c for c in CHECKS}
+    found = set()
+    for entry in LESSONS_FILES_PASS:
+        names, passed, _ = entry.values
+        files = {kind: LESSON_FILES / names[kind] if kind in names else None for kind in check.FILES}
+        for stage in passed:
+            name = stages[stage]['exchange']
+            if _named(check.judged(exchanges[name], stages[stage], files)) == _named(exchanges[name]):
+                found.add(name)
+    return found
+
+
+def _named(exchange):
+    """The exchange with each role's file by its name (the catalogue names tests/lesson/'s; make check its copy's path)."""
+    exchange = json.loads(json.dumps(exchange))
+    for role in exchange['roles'].values():
+        if 'file' in role:
+            role['file'] = os.path.basename(role['file'])
+    return exchange
+
+
+AS_CATALOGUED = as_catalogued()
+
+
+def test_the_stages_the_lessons_files_pass_play_their_exchanges_as_catalogued():
+    """What make check proves in place of tests/test_exchanges.py: the lesson-4 loops among them (the lesson's
+    own 100 clients per loop), lesson 7's and lesson 9's."""
+    assert AS_CATALOGUED == {'lesson-client-as-printed', 'lesson-client-against-nc-as-printed', 'lesson-4-lock-as-printed-two-loops',
+                             'lesson-4-counter-as-printed-one-loop', 'lesson-4-select-with-its-fix-two-loops',
+                             'lesson-4-poll-with-its-fix-two-loops', 'lesson-4-pool-as-printed-two-loops-then-ctrl-c',
+                             'lesson-7-tls-as-printed-check-off', 'lesson-7-tls-as-printed-certificate-refused',
+                             'lesson-7-menu-upload-and-query', 'lesson-9-server-echoes-the-lessons-client'}
+
+
+# The instructor's guide's `make check SUBMISSION=/tmp/sub/NAME ...` blocks (docs/instructor.md): each is a
+# case of a test below (NAME, its submission made as the block's comment says), run once, and what it
+# prints compared with the block line by line (this run's time, folder, addresses and ports put in).
+GUIDE = ROOT / 'docs' / 'instructor.md'
+
+
+def guide_blocks():
+    """{NAME: (make check's arguments after SUBMISSION, the lines the block shows after its command)}."""
+    import shlex
+    blocks = [block for block in GUIDE.read_text().split('```\n')[1::2] if block.startswith('$ make check SUBMISSION=/tmp/sub/')]
+    found = {}
+    for block in blocks:
+        command, *shown = block.splitlines()
+        args = shlex.split(command[len('$ make check'):], comments=True)
+        found[args[0].rpartition('/')[2]] = (args[1:], shown)
+    return found
+
+
+def checked(results, folder, block=None, only=()):
+    """make check of FOLDER (with the guide's BLOCK's own arguments, or ONLY), what it printed compared with
+    the block's lines; (done, its results folder)."""
+    args = guide_blocks()[block][0] if block else list(only)
+    done, results_folder = make_check(results, 'SUBMISSION=' + str(folder), *args)
+    if block:
+        printed = done.stdout.splitlines() + done.stderr.splitlines()  # make's own last line, as a person sees it
+        assert checked_the_same(printed) == checked_the_same(guide_blocks()[block][1]), done.stdout + done.stderr
+    return done, results_folder
+
+
+def test_every_check_block_of_the_instructors_guide_is_replayed_here():
+    replayed = [entry.values[2] for entry in LESSONS_FILES_PASS] + [entry.values[-1] for entry in MISTAKES]
+    assert sorted(name for name in replayed if name) == sorted(guide_blocks())
 
 
 @pytest.mark.docker
-@pytest.mark.docker
-@pytest.mark.parametrize('server, stage', [('ServerPython-counter.py', 'server-counter'),
-                                           ('ServerPython-select.py', 'server-select'),
-                                           ('ServerPython-poll.py', 'server-poll'),
-                                           ('ServerPython-pool.py', 'server-thread-pool'),
-                                           ('ServerPython-tls.py', 'server-tls')])
-def test_the_next_lessons_servers_pass_their_stage_and_only_theirs(results, tmp_path, server, stage):
-    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, None, server)))
-    assert done.returncode == 0, done.stdout + done.stderr
-    score, tests, failures = verdicts(folder)
-    assert set(tests) == {'server-start-port', stage} and not failures
-    assert score == POINTS['server-start-port'] + POINTS[stage]
-
-
-@pytest.mark.docker
-def test_lesson_9s_server_in_c_as_printed_passes_its_stage_and_only_it(results, tmp_path):
-    """A submission of lesson 9's ServerC.c alone (gcc 12 warns and builds it): judged by its echo."""
-    folder = tmp_path / 'learner'
-    folder.mkdir()
-    (folder / 'ServerC.c').write_text((LESSON_FILES / 'ServerC.c').read_text())
-    done, results_folder = make_check(results, 'SUBMISSION=' + str(folder))
+@pytest.mark.parametrize('names, passed, block', LESSONS_FILES_PASS)
+def test_the_lessons_files_pass_the_stages_of_their_step_and_only_them(results, tmp_path, names, passed, block):
+    """Which stages are played is what each file is at (a server by what its start_server() calls, a client
+    by its transport and its step); each of them passes, its exchange played as the lesson shows it."""
+    folder = submission(tmp_path, names.get('client'), names.get('server'), server_c=names.get('server-c'))
+    done, results_folder = checked(results, folder, block)
     assert done.returncode == 0, done.stdout + done.stderr
     score, tests, failures = verdicts(results_folder)
-    assert set(tests) == {'server-c-echo'} and not failures and score == POINTS['server-c-echo']
-    assert "server-c-echo                  2/2  passed, its clients on its host: they connect to 'localhost', as in the " \
-           "lesson's terminals" in done.stdout.splitlines()
+    assert set(tests) == passed and not failures
+    assert score == sum(POINTS[stage] for stage in passed)
+    for stage in passed & set(ON_ONE_HOST):  # the lesson's programs talk to 'localhost': run on one host, said so
+        assert tests[stage][3] == 'as the lesson shows' + ON_ONE_HOST[stage].removeprefix('passed')
+        assert '{:<28} {:>5}  {}'.format(stage, '{0}/{0}'.format(POINTS[stage]), ON_ONE_HOST[stage]) in done.stdout.splitlines(), \
+            done.stdout
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize('client, stage', [('ClientPython-tls.py', 'client-tls-refused'),
-                                           ('ClientPython-tls-no-check.py', 'client-tls')])
-def test_lesson_7s_clients_pass_the_stage_of_their_step_and_only_it(results, tmp_path, client, stage):
-    """Lesson 7's client at its first run (the check refuses the lesson's certificate, as the lesson
-    shows) and at its second (the check off): each judged by its own step's exchange, not as a TCP client."""
-    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, client, None)))
-    assert done.returncode == 0, done.stdout + done.stderr
-    score, tests, failures = verdicts(folder)
-    assert set(tests) == {stage} and not failures
-    assert score == POINTS[stage]
-
-
-@pytest.mark.docker
-def test_lesson_7s_menu_client_is_judged_by_its_upload_and_query(results, tmp_path):
-    """Lesson 7's menu client with both fixes passes the stage of its step (and no TCP stage); as printed,
-    it fails that stage with the line where its output leaves the lesson's: sock.htons's error."""
-    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, 'ClientPython-menu.py', None)))
-    assert done.returncode == 0, done.stdout + done.stderr
-    score, tests, failures = verdicts(folder)
-    assert set(tests) == {'client-upload-and-query'} and not failures and score == POINTS['client-upload-and-query']
-    shutil.rmtree(folder)
-    (tmp_path / 'as-printed').mkdir()
-    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path / 'as-printed', 'ClientPython-menu-as-printed.py', None)))
+def test_lesson_7s_menu_client_as_printed_fails_its_stage_where_its_output_leaves_the_lessons(results, tmp_path):
+    """As printed, the menu client fails the stage of its step with the line where its output leaves the
+    lesson's: sock.htons's error."""
+    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, 'ClientPython-menu-as-printed.py', None)))
     assert done.returncode == 2, done.stdout + done.stderr  # make's status for a target that failed
     score, tests, failures = verdicts(folder)
     assert score == 0 and "Error: 'socket' object has no attribute 'htons'" in failures['client-upload-and-query']
 
 
 # (the learner's files, their edit, the stage, the line that says where; what the capture showed, or
-# None where the wire is as the lesson's and the difference is in what a program printed)
-@pytest.mark.parametrize('files, edit, stage, why, wire', [
-    (('ClientPython-tcp.py', None), ("sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')"), 'client-tcp',
-     "client: TypeError: a bytes-like object is required, not 'str'", 'the wire: your client sent no data'),
-    (('ClientPython-tcp.py', None), ("print('Received:', data)", "print('Received:', data.decode())"), 'client-tcp',
-     "client printed: Received: Hello, world  where the lesson prints: Received: b'Hello, world'", None),
-    ((None, 'ServerPython-lesson2.py'), ('conn.sendall(data)', 'conn.sendall(data[:-1])'), 'server-echo',
-     "nc: 'Hello\\nHello\\n' did not show; the terminal shows 'Hello\\nHello'",
-     'the wire: your server sent back 5 of the 6 bytes it received'),
-    ((None, 'ServerPython-lesson2.py'), ('print("Received new connection from ", addr)', 'print("Received new connection from", addr)'),
-     'server-echo', "server printed: Received new connection from ('127.0.0.1', ", None),
-], ids=['client-sends-a-str', 'client-prints-decoded-text', 'server-drops-the-last-byte', 'server-lost-a-space'])
-def test_a_learners_mistake_fails_its_stage_with_the_line_that_says_where(results, tmp_path, files, edit, stage, why, wire):
-    done, folder = make_check(results, 'SUBMISSION=' + str(submission(tmp_path, *files, edit=edit)), 'ONLY=' + stage)
+# None where the wire is as the lesson's and the difference is in what a program printed; the guide's
+# block that shows it, or None: then make check is asked for that stage alone)
+MISTAKES = [
+    pytest.param(('ClientPython-tcp.py', None), ("sock.sendall(b'Hello, world')", "sock.sendall('Hello, world')"), 'client-tcp',
+                 "client: TypeError: a bytes-like object is required, not 'str'", 'the wire: your client sent no data', None,
+                 id='client-sends-a-str'),
+    pytest.param(('ClientPython-tcp.py', None), ("print('Received:', data)", "print('Received:', data.decode())"), 'client-tcp',
+                 "client printed: Received: Hello, world  where the lesson prints: Received: b'Hello, world'", None, None,
+                 id='client-prints-decoded-text'),
+    pytest.param((None, 'ServerPython-lesson2.py'), ('conn.sendall(data)', 'conn.sendall(data[:-1])'), 'server-echo',
+                 "nc: 'Hello\\nHello\\n' did not show; the terminal shows 'Hello\\nHello'",
+                 'the wire: your server sent back 5 of the 6 bytes it received', 'drop', id='server-drops-the-last-byte'),
+    pytest.param((None, 'ServerPython-lesson2.py'), ('print("Received new connection from ", addr)',
+                                                     'print("Received new connection from", addr)'),
+                 'server-echo', "server printed: Received new connection from ('127.0.0.1', ", None, 'space', id='server-lost-a-space'),
+]
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize('files, edit, stage, why, wire, block', MISTAKES)
+def test_a_learners_mistake_fails_its_stage_with_the_line_that_says_where(results, tmp_path, files, edit, stage, why, wire, block):
+    assert edit[0] in (LESSON_FILES / (files[0] or files[1])).read_text()
+    done, folder = checked(results, submission(tmp_path, *files, edit=edit), block, only=['ONLY=' + stage])
     # the lab's exit 1, which make reports as its own 2
     assert done.returncode == 2 and done.stderr.rstrip().endswith('Error 1'), done.stdout + done.stderr
     score, tests, failures = verdicts(folder)
-    assert tests[stage][:3] == ('failed', 0, POINTS[stage]) and score == 0
+    assert tests[stage][:3] == ('failed', 0, POINTS[stage])
+    assert score == sum(POINTS[name] for name, test in tests.items() if test[0] == 'passed')
     assert why in failures[stage] and why in tests[stage][3], failures
     assert why in done.stdout
     if wire:
