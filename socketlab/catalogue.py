@@ -153,7 +153,8 @@ class Screen:
             self.text
             if showing():
                 return True
-            assert not self.closed, 'the terminal closed before showing {!r}; it shows {!r}'.format(text, self.text)
+            if self.closed:  # it never will: said at once, not after the wait's bound
+                raise health.Never('the terminal closed before showing {!r}; it shows {!r}'.format(text, self.text))
             self._read(health.POLL)
             assert showing(), '{!r} did not show; the terminal shows {!r}'.format(text, self.text)
             return True

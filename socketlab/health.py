@@ -12,6 +12,11 @@ class NotYet(AssertionError):
     pass
 
 
+class Never(NotYet):
+    """Raised by a check when what it waits for can no longer come (a terminal that closed): eventually
+    says so at once, not after its bound."""
+
+
 def eventually(check, timeout=WAIT, what='it'):
     """check() until it returns something true (which is returned); after `timeout` seconds, NotYet
     with the last reason check() gave (an AssertionError it raised) or `what`."""
@@ -22,6 +27,8 @@ def eventually(check, timeout=WAIT, what='it'):
             if result:
                 return result
             reason = what
+        except Never:
+            raise
         except AssertionError as error:
             reason = str(error) or what
         if time.monotonic() > deadline:
