@@ -74,7 +74,7 @@ bench:        $(VENV)/.bench       ## the lesson's server beside socat and ncat,
 	@$(LAB) bench
 speed:        $(VENV)/.test        ## the lab's own speed with each compose, on a copy of its own (results/)
 	@$(LAB) speed
-test:         $(VENV)/.test        ## prove every exchange of the lessons (pytest + testcontainers); leaves nothing running
+test:         $(VENV)/.test        ## prove every exchange of the lessons (pytest, the docker SDK); leaves nothing running
 	@$(LAB) test
 
 # The project's venv: what the lab needs (.lab), what the suite adds (.test), what the bench adds (.bench).

@@ -227,7 +227,7 @@ def test(_):
     browser.ensure()
     # A run of its own, inside the suite's when the suite runs make test: its sweep is its own only.
     run = sweep.child_run('test') if os.environ.get('SOCKET_LAB_RUN') else sweep.new_run()
-    env = {**os.environ, 'TESTCONTAINERS_RYUK_DISABLED': 'true', 'SOCKET_LAB_RUN': run}
+    env = {**os.environ, 'SOCKET_LAB_RUN': run}
     workers, extra = str(settings.test_workers), settings.pytest_args
     totals, statuses, stopped = [0, 0, 0], [], False
     try:

@@ -50,6 +50,11 @@ def service_container(project, service, all=False):
     return found[0] if found else None
 
 
+def network_of(container):
+    """The name of the network the container is on (its only one: the lab's, an exchange's, a bench's)."""
+    return next(iter(container.attrs['NetworkSettings']['Networks']))
+
+
 def address(container, network=None):
     """The container's address on its (only, or the named) network."""
     networks = container.attrs['NetworkSettings']['Networks']

@@ -3,29 +3,22 @@ of tests/exchanges.yaml played on a bridge network of its own; the test suite ru
 `make exchange NAME=...` replays one for a person.
 
 Each role is a container of a compose service, as compose itself describes it (`compose config`,
-its normalised model: image, user, read-only root, capabilities, limits, mounts, healthcheck), started
-with testcontainers on a fresh network (`Network()`), waited for with its wait strategies, and typed
-into through its terminal (pexpect over the attach socket), as a person would.
+its normalised model: image, user, read-only root, capabilities, limits, mounts, healthcheck), made by
+the lab's one builder (socketlab.containers) on a fresh network, waited for with its wait strategy
+(a server's start line, nc's healthcheck), and typed into through its terminal (pexpect over the
+attach socket), as a person would.
 """
 import dataclasses
-import os
-import re
 import sys
+import uuid
 
-# testcontainers' reaper (Ryuk) is an image from a registry, which the lab never needs: it is off, and
-# every run removes what it made itself (socketlab.sweep). Set before testcontainers reads its settings.
-os.environ.setdefault('TESTCONTAINERS_RYUK_DISABLED', 'true')
+import pexpect.fdpexpect
 
-import pexpect.fdpexpect  # noqa: E402
-from testcontainers.core.container import DockerContainer  # noqa: E402
-from testcontainers.core.network import Network  # noqa: E402
-from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: E402
-
-from . import engine, health, oneoff, sweep, tls  # noqa: E402
-from .catalogue import Screen, load_catalogue, play, reports, transcripts  # noqa: E402
-from .paths import LESSON_FILES  # noqa: E402
-from .settings import SERVER_PROGRAMS  # noqa: E402
-from .topology import container_options, normalised_services  # noqa: E402
+from . import containers, engine, health, sweep, tls
+from .catalogue import Screen, load_catalogue, play, reports, transcripts
+from .paths import LESSON_FILES
+from .settings import SERVER_PROGRAMS
+from .topology import mounts as service_mounts, normalised_services
 
 # The program a role's `file:` (one of tests/lesson/) stands in for, by kind.
 PROGRAMS = {'server': '/app/ServerPython.py', 'client': '/app/ClientPython.py', 'client-loop': '/app/ClientPython.py',
@@ -40,6 +33,9 @@ from .client import LOOP_ENTRYPOINT, MENU_ENTRYPOINT  # noqa: E402
 # A client's program waits for a line on its stdin, then runs with no stdin (as a container without -i):
 # the Engine forgets a container's address once it has exited, and the lines name it ({alice_ip}).
 HOLD = ['sh', '-c', 'read -r _; exec "$@" </dev/null', 'held']
+# A server is ready when it printed its start line (it prints it once listening), or a line saying why it
+# stopped (lesson 9's C server: its own start line, a line of perror's, or the compiler's error).
+START_LINE = 'Starting server on|Starting record server on|ServerPython: error|Server socket initialized and listening on port|Failed to |error:'
 
 
 def raw(stream):
@@ -56,22 +52,23 @@ def release(container):
         stream.close()
 
 
-class StartLine(LogMessageWaitStrategy):
-    """testcontainers' wait for a log line, where a program that prints it and exits at once (a server
-    refusing its port) is ready too: the Engine may report the exit before its log has the line, so
-    the log is read again (bounded) before the exit counts as a failure."""
+class StartLine(containers.LogLine):
+    """A server's start line (START_LINE), said in the lab's words when it never comes: still running
+    and silent, or exited without it."""
+
+    def __init__(self):
+        super().__init__(START_LINE)
 
     def wait_until_ready(self, container):
         try:
             return super().wait_until_ready(container)
-        except TimeoutError:  # still running, and never printed it: said in the lab's words
-            out, err = (part.decode(errors='replace').strip()[-200:] for part in container.get_logs())
+        except health.StoppedError:
+            raise health.NotYet('{} exited before printing {!r}'.format(container.name, self.pattern.pattern)) from None
+        except health.NotYet:  # still running, and never printed it
+            out, err = (container.logs(stdout=stdout, stderr=not stdout).decode(errors='replace').strip()[-200:]
+                        for stdout in (True, False))
             raise AssertionError('the server never printed its start line within {:g} s (it printed: {!r}{})'.format(
-                self._startup_timeout, out, ', on stderr {!r}'.format(err) if err else '')) from None
-        except RuntimeError:  # it exited: its last lines may still be on their way to the log
-            health.eventually(lambda: self._message.search(b'\n'.join(container.get_logs()).decode(errors='replace')),
-                              timeout=health.WAIT, what='{} exited before printing {!r}'.format(container.get_wrapped_container().name,
-                                                                                     self._message.pattern))
+                self.timeout, out, ', on stderr {!r}'.format(err) if err else '')) from None
 
 
 class Terminal(Screen):
@@ -104,12 +101,8 @@ class Terminal(Screen):
 
 class Role:
     def __init__(self, name, spec, container, terminal=None):
-        self.name, self.spec, self.container, self.terminal = name, spec, container, terminal
+        self.name, self.spec, self.docker, self.terminal = name, spec, container, terminal
         self.ip = None
-
-    @property
-    def docker(self):
-        return self.container.get_wrapped_container()
 
     def stdout(self):
         if self.terminal is not None:
@@ -138,8 +131,8 @@ class Lab:
     def __init__(self, compose, settings, run, wire=False):
         self.compose, self.settings, self.run = compose, settings, run
         self.labels = {engine.RUN_LABEL: run}
-        self.network = Network(docker_network_kw={'labels': self.labels, 'driver': 'bridge'})
-        self.network.create()
+        self.network = engine.client().networks.create('socket-lab-exchange-' + uuid.uuid4().hex[:12], driver='bridge',
+                                                       labels=self.labels)
         self.roles = {}
         self.wire, self.recorder = wire, None
 
@@ -149,60 +142,57 @@ class Lab:
             self.recorder = self._recorder(spec)
         service_name, alias = KINDS[kind]
         service = normalised_services(self.compose, self.settings)[service_name]
+        changes = {}
         if kind == 'server':  # which server: the lessons' in Python, lesson 9's in C, the lab's RecordServer
             program, entrypoint, _ = SERVER_PROGRAMS[spec.get('server', 'python')]
-            service = {**service, 'image': self.settings.image(program), 'entrypoint': list(entrypoint)}
-        options, tmpfs = container_options(service)
+            changes.update(image=self.settings.image(program), entrypoint=list(entrypoint))
         # compose.yaml's environment as compose resolved it with the lab's defaults; the catalogue says what differs.
-        env = {k: str(v) for k, v in (service.get('environment') or {}).items()}
+        env = {}
         command = list(spec.get('args', service.get('command') or []))
+        entrypoint = changes.pop('entrypoint', service.get('entrypoint'))
         if kind == 'netcat':
             env.update(NC_FLAVOR=spec.get('flavor', 'openbsd'), NC_MODE=spec.get('mode', 'udp'))
         if kind == 'nc-client':
-            options['entrypoint'] = ['nc.openbsd']
-            command = ['-N', 'server', str(spec.get('port', env['NC_PORT']))]
+            entrypoint = ['nc.openbsd']
+            command = ['-N', 'server', str(spec.get('port', service['environment']['NC_PORT']))]
         if kind == 'client-loop':
-            options['entrypoint'] = LOOP_ENTRYPOINT
+            entrypoint = LOOP_ENTRYPOINT
             command = [str(spec['count'])]
         if kind == 'menu':  # typed into: a terminal of its own
-            options.update(entrypoint=MENU_ENTRYPOINT, tty=True, stdin_open=True)
+            entrypoint = MENU_ENTRYPOINT
+            changes.update(tty=True, stdin_open=True)
             command = []
         if kind == 'server' and 'stage' in spec:
             env['SERVER_STAGE'] = spec['stage']
-            options['working_dir'] = tls.server_folder(spec['stage'])  # the certificate pair its stage opens
+            changes['working_dir'] = tls.server_folder(spec['stage'])  # the certificate pair its stage opens
+        mounts = service_mounts(service)
         if kind in ('server', 'client'):  # /tls: this lab's certificates folder (lesson 7), not the user's lab's
-            options['mounts'] = [self._certificates(spec) if mount['Target'] == '/tls' else mount
-                                 for mount in options.get('mounts', [])]
+            mounts = [self._certificates(spec) if mount['Target'] == '/tls' else mount for mount in mounts]
         if 'entrypoint' in spec:  # a test's own program in a role's image (tests/test_robustness.py)
-            options['entrypoint'] = spec['entrypoint']
+            entrypoint = spec['entrypoint']
         env.update({k: str(v) for k, v in (spec.get('env') or {}).items()})
         if 'file' in spec:  # the lesson's program as printed, in place of the lab's
             from docker.types import Mount
             target = '/app/ServerC.c' if spec.get('server') == 'c' else PROGRAMS[kind]
-            options['mounts'] = [*options.get('mounts', []),
-                                 Mount(target, str(LESSON_FILES / spec['file']), type='bind', read_only=True)]
+            mounts.append(Mount(target, str(LESSON_FILES / spec['file']), type='bind', read_only=True))
         beside = self.roles[spec['beside']] if 'beside' in spec else None
         if beside is not None:  # on that role's host (its network namespace), as a lesson's second terminal
-            options['network_mode'] = 'container:' + beside.docker.id
+            changes['network_mode'] = 'container:' + beside.docker.id
             if kind == 'nc-client':
                 command = ['-N', '127.0.0.1', command[-1]]
         # Its address is read before its program runs (a short client may have exited by then); one in a
         # terminal waits for what is typed, one beside another has that one's address.
-        held = kind in CLIENTS and beside is None and not options.get('tty')
+        tty = changes.get('tty', service.get('tty', False))  # nc's and the menu's: a terminal, typed into
+        held = kind in CLIENTS and beside is None and not tty
         if held:
-            options.update(entrypoint=[*HOLD, *options['entrypoint']], stdin_open=True)
-        container = self._container(service, options, tmpfs, env=env, command=command,
-                                    network=None if beside else self.network)
-        if alias and beside is None:
-            container.with_network_aliases(alias)
-        if kind == 'server':
-            # Ready when it printed its start line (it prints it once listening), or when it stopped.
-            # (lesson 9's C server: its own start line, or a line of perror's, or the compiler's error)
-            container.waiting_for(StartLine(re.compile('Starting server on|Starting record server on|ServerPython: error|'
-                                                       'Server socket initialized and listening on port|Failed to |error:'))
-                                  .with_startup_timeout(int(health.WAIT)).with_poll_interval(health.POLL))
-        self._start(container)
-        terminal = Terminal(container.get_wrapped_container()) if options.get('tty') else None
+            entrypoint = [*HOLD, *entrypoint]
+            changes['stdin_open'] = True
+        container = containers.create(service, 'socket-lab-{}-{}-{}'.format(self.run, name, uuid.uuid4().hex[:8]), command,
+                                      environment=env, labels=self.labels, network=None if beside else self.network.name,
+                                      aliases=[alias] if alias and beside is None else [], entrypoint=entrypoint,
+                                      mounts=mounts, **changes)
+        containers.start(container, StartLine() if kind == 'server' else None)
+        terminal = Terminal(container) if tty else None
         role = self.roles[name] = Role(name, spec, container, terminal)
         role.docker.reload()
         role.ip = '127.0.0.1' if beside else engine.address(role.docker, self.network.name)
@@ -233,31 +223,9 @@ class Lab:
             return None
         service = normalised_services(self.compose, self.settings)['capture-server']
         command = ['-i', 'lo' if 'beside' in spec else 'eth0', 'port', str(self.settings.server_port)]  # compose.yaml's flags
-        container = self._container(service, *container_options(service), command=command,
-                                    network_mode='container:' + peer.docker.id)
-        container.waiting_for(LogMessageWaitStrategy('listening on').with_startup_timeout(int(health.WAIT))
-                              .with_poll_interval(health.POLL))
-        return self._start(container)
-
-    def _container(self, service, options, tmpfs, **given):
-        """A container of SERVICE (compose's normalised model, with its OPTIONS and TMPFS), labelled with
-        the run; GIVEN: what this one adds (its command, environment, network)."""
-        container = DockerContainer(service['image'], **given,
-                                    **{**options, 'labels': {**(service.get('labels') or {}), **self.labels}})
-        container.tmpfs.update(tmpfs)
-        return container
-
-    @staticmethod
-    def _start(container):
-        """Starts it and waits as its strategy says; created but never ready (its wait failed, a Ctrl-C):
-        removed here, as it is nothing of this lab's, and the error raised."""
-        try:
-            container.start()
-        except BaseException:
-            if container.get_wrapped_container() is not None:
-                oneoff.remove(container.get_wrapped_container())
-            raise
-        return container
+        container = containers.create(service, 'socket-lab-{}-recorder-{}'.format(self.run, uuid.uuid4().hex[:8]), command,
+                                      labels=self.labels, network_mode='container:' + peer.docker.id)
+        return containers.start(container, containers.LogLine('listening on'))
 
     def packets(self):
         """What the recorder saw so far, as socketlab.wire.ladder reads it; None when nothing was recorded."""
@@ -265,7 +233,7 @@ class Lab:
             return None
         import io
         from .wire import ladder
-        data = self.recorder.get_wrapped_container().exec_run(['cat', '/tmp/capture.pcap']).output
+        data = self.recorder.exec_run(['cat', '/tmp/capture.pcap']).output
         try:
             return ladder.read_packets(io.BytesIO(data), self.settings.server_port)
         except Exception:  # noqa: BLE001 - a capture cut short (its last packet half written) says nothing
@@ -284,9 +252,9 @@ class Lab:
         for role in self.roles.values():
             if role.terminal:
                 role.terminal.close()
-            oneoff.remove(role.docker)
+            containers.remove(role.docker)
         if self.recorder is not None:
-            oneoff.remove(self.recorder.get_wrapped_container())
+            containers.remove(self.recorder)
         self.network.remove()
 
 

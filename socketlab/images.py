@@ -55,9 +55,16 @@ def _build_sh(image, base_from, python_image, recipe):
 
 def has_the_tools(image, labels=None):
     """Whether IMAGE holds every tool of TOOLS (a container of it runs them, then is removed)."""
-    output = engine.client().containers.run(image, ['sh', '-ec', '\n'.join(TOOLS) + '\necho ok'], remove=True,
-                                            labels=labels or {}, stderr=True)
-    return output.decode(errors='replace').splitlines()[-1:] == ['ok']
+    import uuid
+    from . import containers
+    container = containers.create({'image': image}, 'socket-lab-tools-' + uuid.uuid4().hex[:8],
+                                  ['sh', '-ec', '\n'.join(TOOLS) + '\necho ok'], labels=labels)
+    try:
+        containers.start(container).wait()
+        output = containers.logs(container)
+    finally:
+        containers.remove(container)
+    return output.splitlines()[-1:] == ['ok']
 
 
 def proven():

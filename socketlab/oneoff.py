@@ -7,11 +7,12 @@ network_mode "service:server" joins the server's). They are started here rather 
 exit status as 0 (seen with Compose v2.29 to v2.40 here). Each carries compose's labels (so `make
 down` removes what a Ctrl-C left) and a name of its own, and is removed afterwards, whatever happened.
 """
+import re
 import subprocess
 import sys
 import uuid
 
-from . import engine, health, topology
+from . import containers, engine, health, topology
 from .errors import SettingError
 from .wire.outlive import TRACE_MARK as _MARK
 
@@ -28,27 +29,20 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
     added to the service's). BESIDE: on the peer's host (its network namespace, its loopback), not a
     host of its own on the lab network. TTY: its output on a terminal of its own (not typed into)."""
     service = topology.normalised_services(compose, settings)[service_name]
-    options, tmpfs = topology.container_options(service)
-    if not interactive:
-        options.update(stdin_open=False, tty=tty)
-    else:  # a person types into it: Ctrl-D in its terminal ends its input
-        options.update(stdin_open=True, tty=True)
+    changes = dict(stdin_open=True, tty=True) if interactive else dict(stdin_open=False, tty=tty)  # typed into: Ctrl-D ends its input
     if entrypoint is not None:
-        options['entrypoint'] = entrypoint
+        changes['entrypoint'] = entrypoint
     if beside or str(service.get('network_mode', '')).startswith('service:'):
-        options['network_mode'] = 'container:' + peer.id
+        changes['network_mode'] = 'container:' + peer.id
     elif service.get('network_mode') == 'none':  # a job with no network at all (the certificates)
-        options['network_mode'] = 'none'
-    else:
-        options['network'] = next(iter(peer.attrs['NetworkSettings']['Networks']))
+        changes['network_mode'] = 'none'
     if str(service.get('pid', '')).startswith('service:'):  # its processes seen, as the peer's own
-        options['pid_mode'] = 'container:' + peer.id
-    labels = {**(service.get('labels') or {}), engine.PROJECT_LABEL: settings.project,
-              engine.SERVICE_LABEL: service_name, engine.ONEOFF_LABEL: 'True', **(labels or {})}
-    environment = {**{k: str(v) for k, v in (service.get('environment') or {}).items()}, **(environment or {})}
-    return engine.client().containers.create(
-        service['image'], list(service.get('command') or []) + list(args), name=name_ or name(settings, service_name),
-        environment=environment, labels=labels, tmpfs=tmpfs, **options)
+        changes['pid_mode'] = 'container:' + peer.id
+    labels = {engine.PROJECT_LABEL: settings.project, engine.SERVICE_LABEL: service_name, engine.ONEOFF_LABEL: 'True',
+              **(labels or {})}
+    return containers.create(service, name_ or name(settings, service_name), list(service.get('command') or []) + list(args),
+                             environment=environment, labels=labels,
+                             network=engine.network_of(peer) if 'network_mode' not in changes else None, **changes)
 
 
 def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None, labels=None,
@@ -61,13 +55,9 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
     the lesson's does: its output and its errors in the order it wrote them (two pipes do not keep it)."""
     container_name = name(settings, service_name)
     tty = not capture and not quiet and sys.stdout.isatty()
-    try:
-        container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
-                           environment={**(environment or {}), **({'SOCKET_LAB_TRACE': '1'} if trace is not None else {})},
-                           labels=labels, beside=beside, tty=tty)
-    except BaseException:  # Ctrl-C while the Engine creates it: it may exist all the same
-        remove_named(container_name)
-        raise
+    container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
+                       environment={**(environment or {}), **({'SOCKET_LAB_TRACE': '1'} if trace is not None else {})},
+                       labels=labels, beside=beside, tty=tty)
     try:
         stream = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
         container.start()
@@ -119,22 +109,11 @@ def started(settings, compose, service_name, peer, *args, ready, what, name_=Non
     shows READY (bytes). If it stops or READY never comes (WHAT): removed, and RuntimeError with why and
     its output."""
     container = create(settings, compose, service_name, peer, *args, name_=name_, labels=labels)
+    wait = containers.LogLine(re.escape(ready.decode()), what=what)
     try:
-        container.start()
-
-        def up():
-            container.reload()
-            if container.status != 'running':
-                raise health.StoppedError(container)
-            return ready in container.logs()
-        try:
-            health.eventually(up, what=what)
-        except (health.NotYet, health.StoppedError) as error:
-            raise RuntimeError('{}: {}'.format(error, container.logs().decode(errors='replace').strip())) from None
-    except BaseException:
-        remove(container)
-        raise
-    return container
+        return containers.start(container, wait)
+    except (health.NotYet, health.StoppedError) as error:
+        raise RuntimeError('{}: {}'.format(error, wait.seen.strip())) from None
 
 
 def _traced(line, trace):
@@ -145,15 +124,4 @@ def _traced(line, trace):
     return False
 
 
-def remove_named(container_name):
-    try:
-        engine.client().containers.get(container_name).remove(force=True)
-    except engine.errors().NotFound:
-        pass
-
-
-def remove(container):
-    try:
-        container.remove(force=True)
-    except engine.errors().NotFound:
-        pass
+remove, remove_named = containers.remove, containers.remove_named

@@ -44,12 +44,11 @@ def normalised_services(compose, settings):
 
 
 def container_options(service):
-    """A normalised compose service as testcontainers/docker SDK options; refuses keys it does not know."""
+    """A normalised compose service as the docker SDK's options (socketlab.containers); refuses keys it does not know."""
     unknown = set(service) - USED - LEFT_TO_THE_LAB
     if unknown:
         raise ValueError('compose.yaml uses {} that socketlab.topology does not carry to a container: add it there'.format(sorted(unknown)))
     tmpfs = dict(entry.partition(':')[::2] for entry in service.get('tmpfs', []))
-    mounts = [_volume(v) for v in service.get('volumes', [])]
     logging = service.get('logging') or {}
     options = dict(
         user=service.get('user'), read_only=service.get('read_only', False), cap_drop=service.get('cap_drop'),
@@ -57,7 +56,7 @@ def container_options(service):
         mem_limit=_bytes(service.get('mem_limit')), pids_limit=service.get('pids_limit'),
         nano_cpus=int(float(service['cpus']) * 1e9) if service.get('cpus') else None, init=service.get('init', False),
         stdin_open=service.get('stdin_open', False), tty=service.get('tty', False),
-        mounts=[_mount(m) for m in mounts], entrypoint=service.get('entrypoint'), working_dir=service.get('working_dir'),
+        mounts=mounts(service), entrypoint=service.get('entrypoint'), working_dir=service.get('working_dir'),
     )
     if service.get('healthcheck'):
         check = service['healthcheck']
@@ -92,6 +91,11 @@ def _literal_dollars(value):
 def _bytes(value):
     """Compose v2 gives bytes ("134217728"), v1 the unit it was written with ("128m"): the SDK takes both."""
     return None if not value else int(value) if str(value).isdigit() else str(value)
+
+
+def mounts(service):
+    """The service's volumes as the docker SDK's mounts."""
+    return [_mount(_volume(volume)) for volume in service.get('volumes', [])]
 
 
 def _volume(volume):

@@ -97,8 +97,8 @@ def container(project, service):
 
 def address(project, service):
     """(network name, IP address) of the service's container."""
-    (network, settings), = container(project, service).attrs['NetworkSettings']['Networks'].items()
-    return network, settings['IPAddress']
+    found = container(project, service)
+    return engine.network_of(found), engine.address(found)
 
 
 def wait_received(project, text):

@@ -29,8 +29,9 @@ def replace(copy, path, old, new):
 
 @pytest.fixture(scope='module')
 def copy():
-    copy = Copy(Settings.from_environment({}))
-    copy.seed_images()
+    settings = Settings.from_environment({})
+    copy = Copy(settings)
+    copy.seed_images(settings)
     done = make(copy, 'lab')
     copy.images_after_lab = {name: engine.client().images.get('{}/{}'.format(copy.images, name)).id
                              for name in ('server', 'client', 'netcat')}

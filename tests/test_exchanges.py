@@ -30,9 +30,8 @@ def test_exchange(name, lab, record_property):
 
 @pytest.mark.docker
 def test_make_exchange_replays_one_for_a_person():
-    """What a person runs, with no setting of the suite's (testcontainers' reaper is the package's business)."""
+    """What a person runs, with no setting of the suite's."""
     env = person_env()
-    env.pop('TESTCONTAINERS_RYUK_DISABLED', None)
     done = subprocess.run(['make', 'exchange', 'NAME=tcp-hello-world'], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=SILENCE)
     assert done.returncode == 0, done.stderr

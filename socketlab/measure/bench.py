@@ -25,7 +25,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import compose as composes, engine, health, settings as checked, topology
+from .. import compose as composes, containers, engine, settings as checked, topology
 from ..paths import write_atomic
 from ..wire import impair
 
@@ -65,44 +65,33 @@ class Bench:
         # while one is being created, and close() waits for that before it sweeps, so none is missed.
         self.creating = ThreadPoolExecutor(1)
         self.network = self._create(self.client.networks.create, 'socket-lab-' + self.run, driver='bridge', labels=self.labels)
-        # The server's container as compose.yaml makes it (hardening, limits, mounts, bounded logs).
+        # The servers' and loads' containers as compose.yaml makes the server's (hardening, limits, mounts, bounded
+        # logs), made by the lab's one builder (socketlab.containers); their environment the bench's own.
         services = topology.normalised_services(self.compose, settings)
+        self.service = {key: value for key, value in services['server'].items() if key not in ('stdin_open', 'tty', 'entrypoint')}
         self.server_image, self.client_image = services['server']['image'], services['client']['image']
-        self.hardening, tmpfs = topology.container_options(services['server'])
-        self.hardening['tmpfs'] = tmpfs
-        for key in ('stdin_open', 'tty', 'entrypoint'):
-            self.hardening.pop(key, None)
         self.servers = {}
 
     def start(self, name, image, command, env=None, entrypoint=None, pids_limit=None):
         # The lesson's server prints every chunk it reads: through docker's log driver, its bulk echo
         # measures the driver (here it stalled); the bench measures the server, so its output goes nowhere.
-        hardening = {**self.hardening, 'pids_limit': pids_limit or self.hardening['pids_limit'],
-                     'log_config': {'Type': 'none', 'Config': {}}}
-        container = self._create(
-            self.client.containers.create, image, command, entrypoint=entrypoint, environment=env or {}, labels=self.labels,
-            name='socket-lab-{}-{}'.format(self.run, name), hostname=name, network=self.network.name, **hardening)
+        changes = {'log_config': {'Type': 'none', 'Config': {}}, 'hostname': name, 'image': image}
+        if pids_limit:
+            changes['pids_limit'] = pids_limit
+        if entrypoint:
+            changes['entrypoint'] = entrypoint
+        container = self._create(containers.create, self.service, 'socket-lab-{}-{}'.format(self.run, name), command,
+                                 environment=env, own_environment=True, labels=self.labels, network=self.network.name, **changes)
         self.servers[name] = container
-        container.start()
-        listening = ['sh', '-c', "ss -Hltn 'sport = :{}' | grep -q LISTEN".format(PORT)]
-
-        def ready():
-            if engine.execute(container, listening)[0] == 0:
-                return True
-            container.reload()
-            if container.status != 'running':
-                raise RuntimeError('the {} server stopped: {}'.format(name, container.logs().decode(errors='replace').strip()))
-        try:
-            health.eventually(ready, what='the {} server did not start listening'.format(name))
-        except health.NotYet as error:
-            raise RuntimeError(str(error)) from None
+        containers.start(container, containers.Listening(PORT, 'the {} server'.format(name)))
 
     def load(self, name, *args):
         """One run of load.py against one server, from a fresh container on the network."""
         container = self._create(
-            self.client.containers.create, self.client_image, [LOAD, self.servers[name].name, str(PORT), *map(str, args)],
-            entrypoint=['python3', '-c'], labels=self.labels, network=self.network.name,
-            **{**self.hardening, 'pids_limit': 1024})  # up to 200 client threads at once
+            containers.create, self.service, 'socket-lab-{}-load-{}'.format(self.run, uuid.uuid4().hex[:8]),
+            [LOAD, self.servers[name].name, str(PORT), *map(str, args)], own_environment=True, labels=self.labels,
+            network=self.network.name, image=self.client_image, entrypoint=['python3', '-c'],
+            pids_limit=1024)  # up to 200 client threads at once
         try:
             container.start()
             status = container.wait()['StatusCode']
@@ -111,7 +100,7 @@ class Bench:
                 last = container.logs(stdout=False, stderr=True).decode(errors='replace').strip().splitlines() or ['no output']
                 raise RuntimeError('the load against {} failed: {}'.format(name, last[-1]))
         finally:
-            container.remove(force=True)
+            containers.remove(container)
         return json.loads(output[-1])
 
     def _create(self, function, *args, **kwargs):

@@ -65,7 +65,7 @@ def cut_off(settings, compose, stage, others):
         victim.reload()
         address = engine.address(victim)
         health.eventually(lambda: settled(server, address), what='the cut-off client never connected and was echoed')
-        engine.client().networks.get(next(iter(victim.attrs['NetworkSettings']['Networks']))).disconnect(victim, force=True)
+        engine.client().networks.get(engine.network_of(victim)).disconnect(victim, force=True)
         return exchanges(staged, compose, server, others, timeout=5)
     finally:
         oneoff.remove(victim)

@@ -89,17 +89,17 @@ class Copy:
     def floor(self):
         """docker run --rm of the client's container on the lab's network: the least a lab could take."""
         server = engine.service_container(self.project, 'server')
-        network = next(iter(server.attrs['NetworkSettings']['Networks']))
+        network = engine.network_of(server)
         start = time.monotonic()
         subprocess.run(['docker', 'run', '--rm', '--network', network, '-e', 'SERVER_NAME=server',
                         self.images + '/client'], check=True, capture_output=True)
         return time.monotonic() - start
 
-    def seed_images(self):
-        """Warm figures need no cold images: the user's are tagged under the copy's names (cheap; a
-        program image holds the same Dockerfile's result on the same base, its program being mounted)."""
+    def seed_images(self, settings):
+        """Warm figures need no cold images: the user's (LAB_IMAGES) are tagged under the copy's names (cheap;
+        a program image holds the same Dockerfile's result on the same base, its program being mounted)."""
         for name in ('base', 'server', 'client', 'netcat'):
-            image = engine.image('socket-lab/' + name)
+            image = engine.image(settings.image(name))
             if image is not None:  # else the copy's make lab builds it
                 image.tag('{}/{}'.format(self.images, name))
 
@@ -130,7 +130,7 @@ def main(settings, _compose):
               'warm_test_s': None}
     copy = Copy(settings)
     try:
-        copy.seed_images()
+        copy.seed_images(settings)
         for compose in flags.composes:
             copy.make(compose, 'lab')  # the images, once; then warm
         for i in range(flags.runs):
