@@ -174,11 +174,11 @@ def test_down_removes_the_lab(walk):
     assert leftovers(walk.project) == ([], [])
 
 
-@v2_only
-def test_bad_settings_are_refused_in_one_line(walk):
+def test_bad_settings_are_refused_in_one_line():
+    project = project_name('-make-refused')  # a lab of its own that nothing has started
     for setting, message in [
             ('SERVER_PORT=abc', "bad SERVER_PORT 'abc': give a number from 1 to 65535"),
             ('NC_FLAVOR=gnu', "bad NC_FLAVOR 'gnu': give openbsd, traditional or ncat")]:
-        output, status = walk.run('lab', setting)
+        output, status = run(project, 'lab', setting)
         assert (output[0], status) == (message, 2)
-    assert leftovers(walk.project) == ([], [])  # refused before anything started
+    assert leftovers(project) == ([], [])  # refused before anything started
