@@ -192,7 +192,12 @@ def sigterm(terminal):
     os.killpg(terminal.pid, signal.SIGTERM)  # make and what it runs, as a stopped CI job or `kill -- -PGID`
 
 
+def sighup(terminal):
+    os.killpg(terminal.pid, signal.SIGHUP)  # make and what it runs, as a closed terminal does
+
+
 SIGNALS = [pytest.param(ctrl_c, id='ctrl-c'), pytest.param(sigterm, id='sigterm')]
+ALL_SIGNALS = [*SIGNALS, pytest.param(sighup, id='sighup')]
 
 
 def containers(predicate):

@@ -8,7 +8,7 @@ import pytest
 
 from socketlab import engine, health, sweep
 from socketlab.paths import ROOT, STATE
-from makeplay import (LESSON, SIGNALS, answered_udp, containers, impairments, interrupt, lab_up, leftovers, make,
+from makeplay import (ALL_SIGNALS, LESSON, SIGNALS, answered_udp, containers, impairments, interrupt, lab_up, leftovers, make,
                       person_env, project_name, run, udp_client_lines, wait_received)
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group('interrupts')]
@@ -90,6 +90,40 @@ def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
     output, status = run(PROJECT, 'status')
     assert impairments(output) == ['server: no impairment', 'netcat: no impairment'], output
     assert not containers(one_offs) and not half_written()
+    assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
+
+
+@pytest.mark.measure
+@pytest.mark.xdist_group('speed-stopped')  # a group of its own: make speed's copy, beside this module's lab
+@pytest.mark.parametrize('stop', ALL_SIGNALS)
+def test_make_speed_stopped_removes_its_copy_whole(stop):
+    """Stopped once its copy's lab runs: the copy's containers, network, images and folder all go."""
+    def of_the_copy(labels):
+        return labels.get(engine.PROJECT_LABEL, '').startswith(sweep.RUN_PROJECT_PREFIX + RUN + '-speed-')
+    terminal = pexpect.spawn('make', ['speed', 'SPEED_ARGS=--runs 1 --composes v2 --no-cold --no-suite'], cwd=str(ROOT),
+                             env=person_env(), encoding='utf-8', timeout=MEASURING)
+    running = []
+
+    def copy_runs():
+        running[:] = [c for c in containers(of_the_copy) if c.status == 'running']
+        return running
+    status, _ = interrupt(terminal, copy_runs, stop, "make speed's copy never ran its lab", timeout=MEASURING)
+    folder = running[0].attrs['Labels']['com.docker.compose.project.working_dir']
+    assert status != 0
+    assert not containers(of_the_copy)
+    assert not [n for n in engine.client().networks.list() if of_the_copy(n.attrs.get('Labels') or {})]
+    assert not [tag for image in engine.client().images.list() for tag in image.tags
+                if tag.startswith(sweep.RUN_PROJECT_PREFIX + RUN + '-speed-')]
+    assert not os.path.exists(folder)
+
+
+@pytest.mark.measure
+@pytest.mark.parametrize('stop', ALL_SIGNALS)
+def test_make_soak_stopped_leaves_no_client_and_the_lab_serves(lab, stop):
+    terminal = make(PROJECT, 'soak', env={'SOAK_EXCHANGES': '1000', 'SOAK_CONNECTIONS': '10'})
+    status, _ = interrupt(terminal, lambda: containers(one_offs), stop, 'make soak never started its client', timeout=MEASURING)
+    assert status != 0
+    assert not containers(one_offs)
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
