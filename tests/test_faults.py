@@ -12,7 +12,8 @@ PROJECT = project_name('-faults')
 
 
 @pytest.fixture(scope='module')
-def lab():
+def running_lab():
+    """This module's lab, brought up by make lab and taken down after it: its project's name."""
     yield from lab_up(PROJECT)
 
 
@@ -20,7 +21,7 @@ def one_offs(project):
     return [c for c in leftovers(project)[0] if c.labels.get(engine.ONEOFF_LABEL) == 'True']
 
 
-def test_the_server_killed_mid_exchange_then_make_tcp_brings_it_back(lab):
+def test_the_server_killed_mid_exchange_then_make_tcp_brings_it_back(running_lab):
     nc = make(PROJECT, 'server-nc')  # a client connected to the server, mid-exchange
     try:
         server = container(PROJECT, 'server')
@@ -36,7 +37,7 @@ def test_the_server_killed_mid_exchange_then_make_tcp_brings_it_back(lab):
     assert not one_offs(PROJECT)
 
 
-def test_ctrl_c_while_the_client_waits_leaves_nothing_running(lab):
+def test_ctrl_c_while_the_client_waits_leaves_nothing_running(running_lab):
     udp = make(PROJECT, 'udp')  # waits for a reply nobody types
     try:
         udp.expect_exact(LESSON['client'][0])
@@ -49,7 +50,7 @@ def test_ctrl_c_while_the_client_waits_leaves_nothing_running(lab):
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
-def test_ctrl_c_during_a_capture_leaves_no_sidecar(lab):
+def test_ctrl_c_during_a_capture_leaves_no_sidecar(running_lab):
     capture = make(PROJECT, 'udp', 'CAPTURE=1')
     try:
         capture.expect_exact(LESSON['client'][0])
@@ -75,7 +76,7 @@ def test_make_down_with_a_client_still_connected_removes_everything():
         nc.close(force=True)
 
 
-def test_nc_killed_mid_exchange_then_the_udp_exchange_works(lab):
+def test_nc_killed_mid_exchange_then_the_udp_exchange_works(running_lab):
     udp = make(PROJECT, 'udp', 'ARGS=--timeout 2')
     try:
         udp.expect_exact(LESSON['client'][0])

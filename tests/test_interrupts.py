@@ -18,7 +18,8 @@ MEASURING = 300  # seconds a measurement may go without printing: far past what 
 
 
 @pytest.fixture(scope='module')
-def lab():
+def running_lab():
+    """This module's lab, brought up by make lab and taken down after it: its project's name."""
     yield from lab_up(PROJECT)
 
 
@@ -46,7 +47,7 @@ def test_make_lab_stopped_while_it_starts_the_lab(stop):
 
 
 @pytest.mark.parametrize('stop', SIGNALS)
-def test_make_impair_stopped_half_way_leaves_nothing_impaired(lab, stop):
+def test_make_impair_stopped_half_way_leaves_nothing_impaired(running_lab, stop):
     def helper_running():
         return any(c.get('com.docker.compose.service', '').startswith('impair-') for c in
                    (c.attrs.get('Labels') or {} for c in engine.client().containers.list(sparse=True))
@@ -62,7 +63,7 @@ def test_make_impair_stopped_half_way_leaves_nothing_impaired(lab, stop):
 
 
 @pytest.mark.parametrize('stop', SIGNALS)
-def test_make_nc_stopped_then_the_udp_exchange_works(lab, stop):
+def test_make_nc_stopped_then_the_udp_exchange_works(running_lab, stop):
     udp = make(PROJECT, 'udp', 'ARGS=--timeout 2')
     try:
         udp.expect_exact(LESSON['client'][0] + '\r\n')
@@ -82,7 +83,7 @@ def test_make_nc_stopped_then_the_udp_exchange_works(lab, stop):
 
 @pytest.mark.measure  # a measurement target, stopped (on this module's lab): after the rest of the suite
 @pytest.mark.parametrize('stop', SIGNALS)
-def test_make_loss_table_stopped_heals_and_gives_the_server_back(lab, stop):
+def test_make_loss_table_stopped_heals_and_gives_the_server_back(running_lab, stop):
     terminal = make(PROJECT, 'loss-table', env={'LOSSES': '30', 'RUNS': '3'})
     status, _ = interrupt(terminal, lambda: terminal.expect_exact('|---|') == 0, stop, 'make loss-table never began',
                           timeout=MEASURING)
@@ -119,7 +120,7 @@ def test_make_speed_stopped_removes_its_copy_whole(stop):
 
 @pytest.mark.measure
 @pytest.mark.parametrize('stop', ALL_SIGNALS)
-def test_make_soak_stopped_leaves_no_client_and_the_lab_serves(lab, stop):
+def test_make_soak_stopped_leaves_no_client_and_the_lab_serves(running_lab, stop):
     terminal = make(PROJECT, 'soak', env={'SOAK_EXCHANGES': '1000', 'SOAK_CONNECTIONS': '10'})
     status, _ = interrupt(terminal, lambda: containers(one_offs), stop, 'make soak never started its client', timeout=MEASURING)
     assert status != 0

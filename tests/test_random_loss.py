@@ -10,11 +10,12 @@ PROJECT = project_name('-random-loss')
 
 
 @pytest.fixture(scope='module')
-def lab():
+def running_lab():
+    """This module's lab, brought up by make lab and taken down after it: its project's name."""
     yield from lab_up(PROJECT)
 
 
-def test_under_random_loss_every_tcp_exchange_delivers_and_the_server_is_never_wedged(lab):
+def test_under_random_loss_every_tcp_exchange_delivers_and_the_server_is_never_wedged(running_lab):
     """A host outlives its socket: each client's container stays until its FIN is acknowledged, so
     the one-client-at-a-time server is never left waiting for a client that is gone (before, 2 runs
     in 5 failed here at 30% loss); outgoing packets are lost in the user-space queue, as on a wire (a

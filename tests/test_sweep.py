@@ -114,7 +114,6 @@ def test_a_stopped_run_tells_its_sessions_to_stop_even_one_that_shows_its_run_la
     sweep runs in a session of its own beside one process of its group that is still ending (a sleep of
     3 s: what the group signal reached), as make test's after a stop; in this worker's session the suite's
     other processes would count as the stopped run's, still at work, for the whole bound."""
-    import os
     import subprocess
     import sys
     import uuid

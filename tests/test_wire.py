@@ -40,7 +40,7 @@ def test_a_declared_impairment_is_applied_by_make_lab(declared):
 
 
 @pytest.fixture(scope='module')
-def lab(declared):
+def results(declared):
     """The same lab, healed; a results folder of this run inside the project (RESULTS must be)."""
     assert run(PROJECT, 'heal')[0] == ['Impairment now: none']
     results = ROOT / 'results' / '.test-{}-wire'.format(os.environ['SOCKET_LAB_RUN'])
@@ -50,9 +50,9 @@ def lab(declared):
 
 
 @pytest.fixture
-def healed(lab):
+def healed(results):
     """A test that impairs the lab; healed again after it (make heal's own output is tested by the lab fixture)."""
-    yield lab
+    yield results
     run(PROJECT, 'heal')
 
 
@@ -77,8 +77,8 @@ def flags(packet):
     return ','.join(packet['flags'])
 
 
-def test_tcp_capture_holds_the_whole_exchange_in_order(lab):
-    output, status, packets = capture(lab, 'tcp')
+def test_tcp_capture_holds_the_whole_exchange_in_order(results):
+    output, status, packets = capture(results, 'tcp')
     assert status == 0 and output[:2] == LESSON['client']
     assert "|-- PSH,ACK seq=1 ack=1 len=12 b'Hello, world' " in '\n'.join(output)  # the ladder, printed
     # The handshake.
@@ -99,8 +99,8 @@ def test_tcp_capture_holds_the_whole_exchange_in_order(lab):
     assert packets[0]['dst'] == (server_ip, 12345)
 
 
-def test_udp_capture_is_exactly_two_datagrams(lab):
-    output, status, packets = capture(lab, 'udp', reply=REPLY)
+def test_udp_capture_is_exactly_two_datagrams(results):
+    output, status, packets = capture(results, 'udp', reply=REPLY)
     _, nc_ip = address(PROJECT, 'netcat')
     assert status == 0
     assert output[:2] == catalogue.render(UDP['expect']['client'], output[:2], {'netcat_ip': nc_ip})
@@ -199,7 +199,7 @@ def queues():
     (['JITTER=20ms'], 'impair: jitter needs a delay, e.g. delay=100ms jitter=20ms'),
     (['DELAY=100ms', 'REORDER=25;x'], "impair: bad reorder '25;x': give a percentage from 0 to 100"),
 ])
-def test_impair_refuses_bad_values_in_one_line(lab, args, message):
+def test_impair_refuses_bad_values_in_one_line(results, args, message):
     output, status = run(PROJECT, 'impair', *args)
     assert output[0] == message and status == 2
 
@@ -214,16 +214,16 @@ def test_an_impairment_asked_before_the_lab_is_up_waits_for_make_lab():
     assert not (ROOT / '.lab' / project).exists()
 
 
-def test_the_capture_page_shows_the_arrows_in_order_and_a_clicked_packets_fields(lab):
+def test_the_capture_page_shows_the_arrows_in_order_and_a_clicked_packets_fields(results):
     """The offline page make capture writes, opened in headless Chromium (the Debian package make test
     installs): every arrow in the capture's order, and packet 3 (the client's data) clicked through
     the page's own #p3 link shows its fields."""
     path = browser.find()
     if path is None:
         pytest.skip('no chromium here: make test installs it when run as root (apt-get install chromium)')
-    before = set(lab.glob('*.html'))
-    output, status, packets = capture(lab, 'tcp')
-    page, = set(lab.glob('*.html')) - before
+    before = set(results.glob('*.html'))
+    output, status, packets = capture(results, 'tcp')
+    page, = set(results.glob('*.html')) - before
     assert status == 0 and any(line.endswith('each packet\'s fields: {}'.format(page.relative_to(ROOT))) for line in output)
     dom = browser.dump_dom(path, page.as_uri() + '#p3')
     groups = re.findall(r'<g id="p(\d+)" class="packet( chosen)?">(.*?)</g>', dom, re.S)
@@ -260,8 +260,8 @@ def names(output, expected):
     return shown
 
 
-def test_the_ladder_names_the_clients_socket_calls(lab):
-    output, status, _ = capture(lab, 'tcp')
+def test_the_ladder_names_the_clients_socket_calls(results):
+    output, status, _ = capture(results, 'tcp')
     assert status == 0
     names(output, {
         ('SYN seq=0', 'client'): 'connect()', ('SYN,ACK seq=0 ack=1', 'client'): '',
@@ -279,7 +279,7 @@ def test_the_ladder_names_the_clients_socket_calls(lab):
         traced.index('# server: all strace printed, attached to it for the exchange')
     assert [line.split()[2].partition('(')[0] for line in traced[client + 1:server - 1]] == ['connect', 'sendto', 'recvfrom', 'close']
     assert any(' accept4(3, ' in line for line in traced[server:])
-    output, status, _ = capture(lab, 'udp', reply=REPLY)
+    output, status, _ = capture(results, 'udp', reply=REPLY)
     names(output, {
         ("UDP len=12 b'Hello, world'", 'client'): "sendto(b'Hello, world')",
         ('UDP len={} {!r}'.format(len(REPLY), REPLY.encode()), 'client'): 'recvfrom() = {!r}'.format(REPLY.encode())})
