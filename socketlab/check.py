@@ -16,13 +16,12 @@ import json
 import os
 import re
 import time
-import uuid
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import learner
-from .paths import ROOT, write_atomic
+from .paths import ROOT, result_path, write_atomic
 from .settings import SettingError, inside_project
 
 CHECKS = ROOT / 'tests' / 'checks.yaml'
@@ -319,7 +318,7 @@ def main(settings, compose, env=None):
                      shown=lambda line: print(line, flush=True))
     finally:
         sweep.sweep(run)
-    folder = settings.results / 'check-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
+    folder = result_path(settings.results, 'check')
     write_results(folder, rows)
     got, most = score(rows)
     print('Score: {} of {}, in {:.1f} s. Results in {}: junit.xml, results.json (Gradescope), summary.md'.format(

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import check
-from .paths import ROOT, write_atomic
+from .paths import ROOT, result_path, write_atomic
 from .errors import SettingError
 
 LEARNER = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')  # a learner's folder name, as it may become a path
@@ -111,7 +111,7 @@ def main(settings, compose, env=None):
     catalogue = load_catalogue()
     learners = sorted(path for path in folder.iterdir() if path.is_dir() and not path.is_symlink())
     parent = sweep.child_run('grade')
-    out = settings.results / 'grade-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
+    out = result_path(settings.results, 'grade')
     graded = []
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:

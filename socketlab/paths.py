@@ -17,6 +17,13 @@ def state_dir(project):
     return STATE / project
 
 
+def result_path(results, kind, suffix=''):
+    """A new result's path in the RESULTS folder: KIND-DATE-TIME-ID[SUFFIX] (they sort by time; none two alike)."""
+    import time
+    import uuid
+    return Path(results) / '{}-{}-{}{}'.format(kind, time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4], suffix)
+
+
 def write_atomic(path, data):
     """Writes PATH whole or not at all: a temporary file of a name no other writer has (two make
     commands, or two threads of one, may write the same file at once), renamed into place."""

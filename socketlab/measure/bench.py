@@ -20,13 +20,12 @@ import platform
 import re
 import statistics
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .. import compose as composes, containers, engine, settings as checked, topology
-from ..paths import write_atomic
+from ..paths import result_path, write_atomic
 from ..wire import impair
 
 PORT = 12345
@@ -379,7 +378,7 @@ def write_json(path, data):
 
 def main(settings):
     flags = parse_command_line_arguments(list(settings.bench_args))
-    out = settings.results / 'bench-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
+    out = result_path(settings.results, 'bench')
     out.mkdir(parents=True)
     result = {'machine': machine(), 'config': vars(flags), 'servers': None, 'runs': None, 'recv_size': None, 'stages': None,
               'delay': None}

@@ -22,7 +22,7 @@ import time
 import uuid
 
 from .. import compose as composes, engine, settings as checked
-from ..paths import ROOT
+from ..paths import ROOT, result_path
 from .bench import machine, write_json
 
 # What a copy of the project needs to run make (the venv is shared: nothing is installed again).
@@ -124,7 +124,7 @@ class Copy:
 def main(settings, _compose):
     flags = parse_command_line_arguments(list(settings.speed_args))
     names = {c: composes.choose(c).name for c in flags.composes}
-    out = settings.results / 'speed-{}-{}'.format(time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4])
+    out = result_path(settings.results, 'speed')
     out.mkdir(parents=True)
     result = {'machine': {**machine(), 'composes': names}, 'runs': {c: [] for c in flags.composes}, 'cold_lab_s': {},
               'warm_test_s': None}

@@ -6,11 +6,10 @@ own, and writes to its own /tmp; the pcap is copied out by this process, so RESU
 and .svg belong to the user who ran make, never to root.
 """
 import sys
-import time
 import uuid
 
 from .. import engine, health, oneoff
-from ..paths import ROOT, write_atomic
+from ..paths import ROOT, result_path, write_atomic
 from . import calls, ladder, page
 
 
@@ -20,7 +19,7 @@ LAST_PACKETS = 10  # seconds: packets already on the wire reach tcpdump in milli
 def _results_file(settings, name, suffix):
     """RESULTS/NAME-TIME-ID.SUFFIX: a new name each time, so no run overwrites another's."""
     settings.results.mkdir(parents=True, exist_ok=True)
-    return settings.results / '{}-{}-{}{}'.format(name, time.strftime('%Y%m%d-%H%M%S'), uuid.uuid4().hex[:4], suffix)
+    return result_path(settings.results, name, suffix)
 
 
 def _started(settings, compose, service_name, peer, *args, ready, what, name_=None):
