@@ -12,7 +12,6 @@ Results: RESULTS/grade-TIME-ID/grades.csv, grades.html, and each learner's check
 import csv
 import html
 import io
-import os
 import re
 import time
 import uuid
@@ -35,12 +34,6 @@ def class_folder(text):
     if not folder.is_dir():
         raise SettingError('bad SUBMISSIONS {!r}: give a folder with one folder per learner'.format(text))
     return folder
-
-
-def at_once(text):
-    if not re.fullmatch(r'[1-8]', text or '2'):
-        raise SettingError('bad AT_ONCE {!r}: give how many learners at once, from 1 to 8'.format(text))
-    return int(text or '2')
 
 
 def grade_one(settings, compose, folder, checks, asked, table, catalogue, parent):
@@ -99,14 +92,13 @@ def html_table(stages, graded):
             '<table><tr><th>learner</th>{}<th>score</th><th>reason</th></tr>{}</table>\n').format(head, ''.join(body))
 
 
-def main(settings, compose, env=None):
+def main(settings, compose):
     from . import images, sweep
     from .catalogue import load_catalogue
-    env = os.environ if env is None else env
     started = time.monotonic()  # the class's whole time, said on the last line (measured, never asserted)
-    folder = class_folder(env.get('SUBMISSIONS', ''))
+    folder = class_folder(settings.submissions)
     checks = check.load_checks()
-    table, asked, workers = check.points(env.get('POINTS', ''), checks), check.only(env.get('ONLY', ''), checks), at_once(env.get('AT_ONCE', ''))
+    table, asked, workers = check.points(settings.points, checks), check.only(settings.only, checks), settings.at_once
     images.ensure(settings)
     catalogue = load_catalogue()
     learners = sorted(path for path in folder.iterdir() if path.is_dir() and not path.is_symlink())

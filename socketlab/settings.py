@@ -29,7 +29,7 @@ def count(name, text, most):
     except SettingError:
         number = 0
     if not 1 <= number <= most:  # port()'s own line would say up to 65535
-        raise SettingError("bad {} '{}': give a number from 1 to {}".format(name, text, most))
+        raise SettingError('bad {} {!r}: give a number from 1 to {}'.format(name, text, most))
     return number
 
 
@@ -107,6 +107,14 @@ def arguments(name, text):
     return tuple(words)
 
 
+def plain_text(name, text, most=4096):
+    """A folder or a list a target reads itself (SUBMISSION=, ONLY=, POINTS=): no control characters (the
+    target checks what it names, before anything runs)."""
+    if len(text) > most or any(ord(c) < 32 for c in text):
+        raise SettingError('bad {} {!r}: no control characters'.format(name, text[:40]))
+    return text
+
+
 def filter_text(name, text, most=200):
     """Lesson 7's filter (QUERY): printable text of at most `most` characters, passed as one argument."""
     if len(text) > most or not text.isprintable():
@@ -150,7 +158,9 @@ def _or(allowed):
 ONLY_FOR = {'N': ('clients',), 'LOOPS': ('clients',), 'SOAK_EXCHANGES': ('soak',), 'SOAK_CONNECTIONS': ('soak',),
             'RUNS': ('loss-table',), 'CUT_OFF_OTHERS': ('loss-table',), 'LOSSES': ('loss-table',),
             'DELAYS': ('loss-table',), 'NAME': ('exchange',), 'TEST_WORKERS': ('test',), 'PYTEST_ARGS': ('test',),
-            'BENCH_ARGS': ('bench',), 'SPEED_ARGS': ('speed',), 'QUERY': ('query',)}
+            'BENCH_ARGS': ('bench',), 'SPEED_ARGS': ('speed',), 'QUERY': ('query',),
+            'SUBMISSION': ('check',), 'ONLY': ('check', 'grade'), 'POINTS': ('check', 'grade'), 'SUBMISSIONS': ('grade',),
+            'AT_ONCE': ('grade',)}
 # make impair's words (LOSS=30 DIRECTION=in ...): one impairment, read by that target only.
 IMPAIR_WORDS = ('LOSS', 'DIRECTION', 'MODE', 'RATE', 'DELAY', 'JITTER', 'REORDER', 'DUPLICATE', 'ON')
 ONLY_FOR.update({name: ('impair',) for name in IMPAIR_WORDS})
@@ -210,6 +220,11 @@ class Settings:
     pytest_args: tuple = ()
     bench_args: tuple = ()     # make bench BENCH_ARGS=, make speed SPEED_ARGS=
     speed_args: tuple = ()
+    submission: str = ''       # make check SUBMISSION= (a folder; checked by socketlab.check), ONLY=, POINTS=
+    only: str = ''
+    points: str = ''
+    submissions: str = ''      # make grade SUBMISSIONS= (a class's folder), AT_ONCE=
+    at_once: int = 2
 
     @classmethod
     def from_environment(cls, env=None, target=None):
@@ -249,6 +264,8 @@ class Settings:
             exchange=get('NAME', exchange_name), test_workers=get('TEST_WORKERS', port),
             pytest_args=get('PYTEST_ARGS', arguments), bench_args=get('BENCH_ARGS', arguments),
             speed_args=get('SPEED_ARGS', arguments),
+            submission=get('SUBMISSION', plain_text), only=get('ONLY', plain_text), points=get('POINTS', plain_text),
+            submissions=get('SUBMISSIONS', plain_text), at_once=get('AT_ONCE', count, 8),
             impairment=impair_words({name: get(name, one_word) for name in IMPAIR_WORDS}),
         )
         # Declared impairments are checked where they are read (wire.impair), before anything applies them.

@@ -21,7 +21,9 @@ ENTRY_POINTS = {
     'LAB_IMAGES': ['socket-lab'], 'RESULTS': ['results', 'results/mine'], 'COMPOSE': ['auto', 'v2', 'v1'],
     'IDLE_TIMEOUT': ['300', '0.5', '86400'], 'SERVER_IMPAIR': ['loss=30', 'rate=1mbit on=server'],
     'NETCAT_IMPAIR': ['loss=100 direction=out'], 'STAGE': ['simple', 'threads', 'thread-pool'],
-    'TIMEOUT': ['1', '120', '3600'], 'SERVER': ['python', 'c'],
+    'TIMEOUT': ['1', '120', '3600'], 'SERVER': ['python', 'c'], 'AT_ONCE': ['1', '2', '8'],
+    'N': ['1', '100', '1000'], 'LOOPS': ['1', '4'], 'RUNS': ['1', '100'], 'CUT_OFF_OTHERS': ['1', '20'],
+    'SOAK_EXCHANGES': ['1', '10000'], 'SOAK_CONNECTIONS': ['1', '500'], 'TEST_WORKERS': ['1', '8'],
 }
 
 
@@ -172,3 +174,13 @@ def test_hostile_impair_words_are_refused_in_one_line_naming_them(name, value):
 def test_an_impair_value_with_a_space_is_not_read_as_two_words():
     with pytest.raises(SettingError, match=r"^impair: bad loss '30 on=netcat': one word, with no spaces$"):
         Settings.from_environment({'LOSS': '30 on=netcat'}, target='impair')
+
+
+@pytest.mark.parametrize('name', ['SUBMISSION', 'SUBMISSIONS', 'ONLY', 'POINTS'])
+def test_the_folders_and_lists_make_check_and_grade_read_are_refused_with_a_control_character(name):
+    """What they name is checked by make check and make grade themselves, before anything runs
+    (tests/test_check.py); here, read once with the rest, a newline or an escape never gets that far."""
+    assert getattr(Settings.from_environment({name: 'a folder/of mine'}), name.lower()) == 'a folder/of mine'
+    for value in ('a\nb', 'x\x1b[2J'):
+        with pytest.raises(SettingError, match='^bad {} .*: no control characters$'.format(name)):
+            Settings.from_environment({name: value})
