@@ -62,8 +62,13 @@ class StartLine(containers.LogLine):
     def wait_until_ready(self, container):
         try:
             return super().wait_until_ready(container)
-        except health.StoppedError:
-            raise health.NotYet('{} exited before printing {!r}'.format(container.name, self.pattern.pattern)) from None
+        except health.StoppedError:  # its exit status and the last line of its stderr say why
+            container.reload()
+            state = container.attrs.get('State', {})
+            errors = [line for line in container.logs(stdout=False).decode(errors='replace').splitlines() if line.strip()]
+            raise health.NotYet('the server exited (status {}{}) before printing its start line{}'.format(
+                state.get('ExitCode'), ', out of memory' if state.get('OOMKilled') else '',
+                '; server: ' + errors[-1][:200] if errors else '')) from None
         except health.NotYet:  # still running, and never printed it
             out, err = (container.logs(stdout=stdout, stderr=not stdout).decode(errors='replace').strip()[-200:]
                         for stdout in (True, False))

@@ -213,6 +213,9 @@ MISTAKES = [
     pytest.param((None, 'ServerPython-lesson2.py'), ('print("Received new connection from ", addr)',
                                                      'print("Received new connection from", addr)'),
                  'server-echo', "server printed: Received new connection from ('127.0.0.1', ", None, 'space', id='server-lost-a-space'),
+    pytest.param((None, 'ServerPython-lesson2.py'), ('import re\n', 'import ree\n'), 'server-echo',
+                 "the server exited (status 1) before printing its start line; server: ModuleNotFoundError: No module named 'ree'",
+                 None, None, id='server-stops-before-its-start-line'),
 ]
 
 
