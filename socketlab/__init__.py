@@ -2,6 +2,7 @@
 
 One concern per module:
     settings    every value a user can type, checked before it reaches anything
+    target      the lab a command acts on, as one value: its checked settings and its compose
     errors      the one way to fail: a step of the lab failed (exit 1), a value refused (exit 2)
     paths       where the project, its state (.lab/) and results live
     compose     which compose runs (Compose v2 first) and the commands it is given

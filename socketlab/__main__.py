@@ -5,7 +5,6 @@ before anything is started, built, written or removed. A bad value, a missing en
 ends with one line on stderr and a non-zero exit.
 """
 import argparse
-import dataclasses
 import os
 import signal
 import subprocess
@@ -20,21 +19,22 @@ _TARGET = [None]  # the target this command runs (main sets it): the variables i
 
 
 def _setup(args, own=True):
-    """The checked settings and the compose to use; with own, the lab of LAB_PROJECT must be this
-    checkout's (or not running): another clone's lab of the same name is refused, never touched."""
+    """The lab this command acts on (socketlab.target): the checked settings and the compose to use; with
+    own, the lab of LAB_PROJECT must be this checkout's (or not running): another clone's lab of the same
+    name is refused, never touched."""
     from .compose import choose
     from .lab import own_project, remembered
+    from .target import Target
     settings = checked.Settings.from_environment(target=_TARGET[0])
     if own:
         settings = own_project(settings, named=bool(os.environ.get('LAB_PROJECT')))
-    return remembered(settings), choose(settings.compose)
+    return Target(remembered(settings), choose(settings.compose))
 
 
 def help_line(_):
     """make help's last line: which compose the lab would use here."""
     try:
-        settings, compose = _setup(None, own=False)
-        print('Compose: {} (COMPOSE=auto|v2|v1 chooses)'.format(compose.name))
+        print('Compose: {} (COMPOSE=auto|v2|v1 chooses)'.format(_setup(None, own=False).compose.name))
     except SettingError as error:
         print('Compose: none usable here: {}'.format(error))
     return 0
@@ -42,26 +42,25 @@ def help_line(_):
 
 def lab(_):
     from . import lab
-    lab.up(*_setup(None))
+    lab.up(_setup(None))
     return 0
 
 
 def images(_):
     from . import images
-    settings, _compose = _setup(None, own=False)
-    images.ensure(settings)
+    images.ensure(_setup(None, own=False).settings)
     return 0
 
 
 def base(_):
     from . import images
-    images.base(_setup(None, own=False)[0], force=True)
+    images.base(_setup(None, own=False).settings, force=True)
     return 0
 
 
 def base_proof(_):
     from . import images
-    print('\n'.join(images.prove_dockerfile(_setup(None, own=False)[0])))
+    print('\n'.join(images.prove_dockerfile(_setup(None, own=False).settings)))
     return 0
 
 
@@ -73,106 +72,106 @@ def start(_):
 
 def tcp(_):
     from . import client
-    return client.tcp(*_setup(None))
+    return client.tcp(_setup(None))
 
 
 def capture(_):
     from . import client
-    settings, compose = _setup(None)
-    return client.tcp(dataclasses.replace(settings, capture=True), compose)
+    return client.tcp(_setup(None).with_settings(capture=True))
 
 
 def udp(_):
     from . import client
-    return client.udp(*_setup(None))
+    return client.udp(_setup(None))
 
 
 def tls(_):
     from . import client
-    return client.tls(*_setup(None))
+    return client.tls(_setup(None))
 
 
 def upload(_):
     from . import client
-    return client.upload(*_setup(None))
+    return client.upload(_setup(None))
 
 
 def query(_):
     from . import client
-    return client.query(*_setup(None))
+    return client.query(_setup(None))
 
 
 def menu(_):
     from . import client
-    return client.menu(*_setup(None))
+    return client.menu(_setup(None))
 
 
 def tcp_nc(_):
     from . import client
-    return client.tcp_nc(*_setup(None))
+    return client.tcp_nc(_setup(None))
 
 
 def server_nc(_):
     from . import client
-    return client.server_nc(*_setup(None))
+    return client.server_nc(_setup(None))
 
 
 def clients(_):
     from . import client
-    return client.clients(*_setup(None))
+    return client.clients(_setup(None))
 
 
 def nc(_):
     from . import netcat
-    return netcat.attach(_setup(None)[0])
+    return netcat.attach(_setup(None).settings)
 
 
 def status(_):
     from . import lab
-    lab.status(*_setup(None))
+    lab.status(_setup(None))
     return 0
 
 
 def logs(_):
     from . import lab
-    lab.logs(_setup(None)[0])
+    lab.logs(_setup(None).settings)
     return 0
 
 
 def down(_):
     from . import lab
-    lab.down(*_setup(None))
+    lab.down(_setup(None))
     return 0
 
 
 def clean(_):
     from . import lab
-    lab.clean(*_setup(None))
+    lab.clean(_setup(None))
     return 0
 
 
 def impair(_):
     from .wire import impair
-    settings, compose = _setup(None)
+    target = _setup(None)
+    settings = target.settings
     if not any(word.split('=')[0] in ('loss', 'rate', *impair.QUEUED) for word in settings.impairment.split()):
         raise SettingError('make impair: say what, e.g. make impair LOSS=30, DELAY=100ms or RATE=1mbit')
-    print(impair.set_(settings, compose, impair.Impairment.parse(settings.impairment)))
+    print(impair.set_(target, impair.Impairment.parse(settings.impairment)))
     return 0
 
 
 def heal(_):
     from .wire import impair
-    print(impair.heal(*_setup(None)))
+    print(impair.heal(_setup(None)))
     return 0
 
 
 def exchange(_):
     from . import exchanges, sweep
-    settings, compose = _setup(None, own=False)
-    name = settings.exchange
+    target = _setup(None, own=False)
+    name = target.settings.exchange
     run = sweep.child_run('exchange')
     try:
-        return exchanges.replay(compose, settings, name, run)
+        return exchanges.replay(target, name, run)
     finally:
         if name:
             sweep.sweep(run)
@@ -196,17 +195,17 @@ def _counted(junit):
 
 def check(_):
     from . import check
-    return check.main(*_setup(None, own=False))
+    return check.main(_setup(None, own=False))
 
 
 def grade(_):
     from . import grade
-    return grade.main(*_setup(None, own=False))
+    return grade.main(_setup(None, own=False))
 
 
 def gradescope(_):
     from . import gradescope
-    return gradescope.make_zip(*_setup(None, own=False))
+    return gradescope.make_zip(_setup(None, own=False).settings)
 
 
 # make test's phases: the suite on pytest-xdist's workers, then the measurement targets' tests (marked
@@ -221,7 +220,7 @@ def test(_):
     """make test: the suite in its two phases (PHASES), then a sweep of what this run made."""
     import tempfile
     from . import browser, images, sweep
-    settings, compose = _setup(None, own=False)
+    settings = _setup(None, own=False).settings
     images.ensure(settings)
     images.ensure(settings, 'server-c')  # lesson 9's, which the suite plays too
     browser.ensure()
@@ -251,22 +250,22 @@ def test(_):
 
 def bench(_):
     from .measure import bench
-    return bench.main(_setup(None, own=False)[0])
+    return bench.main(_setup(None, own=False))
 
 
 def speed(_):
     from .measure import speed
-    return speed.main(*_setup(None, own=False))
+    return speed.main(_setup(None, own=False).settings)
 
 
 def soak(_):
     from .measure import soak
-    return soak.main(*_setup(None))
+    return soak.main(_setup(None))
 
 
 def loss_table(_):
     from .measure import loss_table
-    return loss_table.main(*_setup(None))
+    return loss_table.main(_setup(None))
 
 
 # The longest a target's clean-up after a stop may take (a server started again, a heal: seconds alone).

@@ -1,6 +1,7 @@
 """The lessons' exchanges as data (tests/exchanges.yaml), and how one is played and judged on a
 backend: socketlab.exchanges plays them on containers (a bridge network of their own), socketlab.onehost
-as processes on one host's loopback (where there is no Docker: Gradescope). A backend's lab gives:
+as processes on one host's loopback (where there is no Docker: Gradescope). A backend's lab is made as
+Backend(target, run, wire) (socketlab.target; the loopback one needs none) and gives:
 
     lab.start(name, spec) -> role      lab.roles {name: role}     lab.values() {ROLE_ip: address}
     lab.queued(at, source_role, bytes) -> bool                     lab.close()

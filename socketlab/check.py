@@ -176,14 +176,14 @@ def _why(error, lab):
     return '; '.join([said, *ends])
 
 
-def play(exchange, compose, settings, run, backend=None, judges='server'):
+def play(exchange, target, run, backend=None, judges='server'):
     """(passed, why) for one judged exchange, on a network of its own (BACKEND: the catalogue's lab
     class, socketlab.exchanges.Lab by default, socketlab.onehost.HostLab where there is no Docker).
     The exchange is recorded: a failure's line ends with what the wire showed of the JUDGES program."""
     from . import catalogue, health
     if backend is None:
         from .exchanges import Lab as backend
-    lab = backend(compose, settings, run, wire=True)
+    lab = backend(target, run, wire=True)
     try:
         try:
             catalogue.play(exchange, lab)
@@ -268,7 +268,7 @@ def summary(rows):
     return '\n'.join(lines) + '\n'
 
 
-def judge(settings, compose, files, checks, asked, table, catalogue, run, shown=print, backend=None):
+def judge(target, files, checks, asked, table, catalogue, run, shown=print, backend=None):
     """The rows of one learner's files: every asked stage, played where the files are at it."""
     rows = []
     for check in checks:
@@ -278,7 +278,7 @@ def judge(settings, compose, files, checks, asked, table, catalogue, run, shown=
         row.played, row.why = applies(check, files)
         if row.played:
             start = time.monotonic()
-            row.passed, row.why = play(judged(catalogue[check['exchange']], check, files), compose, settings, run, backend,
+            row.passed, row.why = play(judged(catalogue[check['exchange']], check, files), target, run, backend,
                                        check['judges'])
             row.seconds = time.monotonic() - start
         rows.append(row)
@@ -302,7 +302,8 @@ def score(rows):
     return sum(r.score for r in played), sum(r.points for r in played)
 
 
-def main(settings, compose):
+def main(target):
+    settings = target.settings
     from . import images, sweep
     from .catalogue import load_catalogue
     started = time.monotonic()  # said on the last line (measured, never asserted)
@@ -312,7 +313,7 @@ def main(settings, compose):
     images.ensure(settings)
     run = sweep.child_run('check')
     try:
-        rows = judge(settings, compose, files, checks, asked, table, load_catalogue(), run,
+        rows = judge(target, files, checks, asked, table, load_catalogue(), run,
                      shown=lambda line: print(line, flush=True))
     finally:
         sweep.sweep(run)

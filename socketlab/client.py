@@ -70,8 +70,9 @@ def place(settings, program, asked_udp, to_nc, server_loopback=None):
     return Placement(to_netcat, udp, program.on_loopback, settings.args, environment, tuple(said))
 
 
-def _client(settings, compose, asked_udp, to_nc):
+def _client(target, asked_udp, to_nc):
     """make tcp, udp, tcp-nc: the learner's file against the server or a fresh nc, as it and the target say."""
+    settings = target.settings
     program = learner.client_file()
     if program.menu:  # with no terminal, input() fails at once, and the lesson's menu prints its error without end
         raise SettingError("client/ClientPython.py ends by calling start_client(), lesson 6's menu, which reads what "
@@ -80,66 +81,66 @@ def _client(settings, compose, asked_udp, to_nc):
         images.ensure(settings, 'client', 'netcat')
         placement = place(settings, program, asked_udp, to_nc)
         from . import netcat  # against nc only: make tcp's loop need not import it (and the wire's rooms)
-        peer, service = netcat.fresh(settings, compose, mode='udp' if placement.udp else 'tcp'), 'netcat'
+        peer, service = netcat.fresh(target, mode='udp' if placement.udp else 'tcp'), 'netcat'
     else:  # the server first: whether it listens on its loopback only decides where the client runs
         images.ensure(settings, 'client')
-        peer, service = lab.server(settings, compose), 'server'
+        peer, service = lab.server(target), 'server'
         placement = place(settings, program, asked_udp, to_nc, lab.served_on_loopback(settings))
     for line in placement.said:
         print(line, file=sys.stderr)
     sys.stderr.flush()
 
     def exchange(trace=None):
-        return oneoff.run(settings, compose, 'client', peer, *placement.args, trace=trace,
+        return oneoff.run(target, 'client', peer, *placement.args, trace=trace,
                           environment=placement.environment, beside=placement.beside)[0]
     if not settings.capture:
         return exchange()
     from .wire import capture  # only when it captures: its decoder (dpkt) is a third of make tcp's imports
     name = ('udp' if placement.udp else 'tcp-nc' if placement.against_nc else 'tls' if '--tls' in placement.args
             else 'records' if {'--upload', '--query'} & set(placement.args) else 'tcp')
-    return capture.around(settings, compose, service, name, exchange, interface='lo' if placement.beside else 'eth0')
+    return capture.around(target, service, name, exchange, interface='lo' if placement.beside else 'eth0')
 
 
-def tcp(settings, compose):
-    return _client(settings, compose, asked_udp=False, to_nc=False)
+def tcp(target):
+    return _client(target, asked_udp=False, to_nc=False)
 
 
-def udp(settings, compose):
-    return _client(settings, compose, asked_udp=True, to_nc=True)
+def udp(target):
+    return _client(target, asked_udp=True, to_nc=True)
 
 
-def tls(settings, compose):
+def tls(target):
     """make tls: lesson 7's client (start_client_simple_ssl) against the server, the lab's certificates
     made first (socketlab.tls). The lab's client takes --tls; a file as the lesson writes it runs as make
     tcp runs it (it calls start_client_simple_ssl itself)."""
+    settings = target.settings
     from . import tls as certificates
-    import dataclasses
-    certificates.ensure(settings, compose)
+    certificates.ensure(target)
     if settings.server != 'python':
         print("Lab: the server is {}, which speaks no TLS: make lab SERVER=python STAGE=tls first.".format(
             server_said(settings)), file=sys.stderr)
     elif learner.server_has_stages() and settings.stage not in certificates.STAGES:
         print("Lab: the server runs stage {}, which speaks no TLS: make lab STAGE=tls-as-printed (the lesson's) "
               "or STAGE=tls (the lab's CA) first.".format(settings.stage), file=sys.stderr)
-    return _client(dataclasses.replace(settings, args=('--tls', *settings.args)), compose, asked_udp=False, to_nc=False)
+    return _client(target.with_settings(args=('--tls', *settings.args)), asked_udp=False, to_nc=False)
 
 
-def records(settings, compose, *flags):
+def records(target, *flags):
     """make upload, make query: the lab's client's --upload or --query against the lab's RecordServer."""
+    settings = target.settings
     if not learner.client_file().lab_flags:
         raise SettingError("make upload and make query run the lab's client (its --upload and --query); yours is "
                            "your own file: make menu runs it, its menu's choices 1 and 2")
     _said_without_records(settings)
-    import dataclasses
-    return _client(dataclasses.replace(settings, args=(*flags, *settings.args)), compose, asked_udp=False, to_nc=False)
+    return _client(target.with_settings(args=(*flags, *settings.args)), asked_udp=False, to_nc=False)
 
 
-def upload(settings, compose):
-    return records(settings, compose, '--upload', LOG_FILE)
+def upload(target):
+    return records(target, '--upload', LOG_FILE)
 
 
-def query(settings, compose):
-    return records(settings, compose, '--query', settings.query)
+def query(target):
+    return records(target, '--query', target.settings.query)
 
 
 def server_said(settings):
@@ -160,9 +161,10 @@ LOG_FILE = '/app/test.log'
 MENU_ENTRYPOINT = ['sh', '-c', 'cp /app/*.log /tmp/ 2>/dev/null; cd /tmp && exec python3 /app/ClientPython.py']
 
 
-def menu(settings, compose):
+def menu(target):
     """make menu: the learner's own client with lesson 6's menu (start_client()), in this terminal, against
     the server (on the server's host when the client talks to 'localhost', as the lesson's does)."""
+    settings = target.settings
     program = learner.client_file()
     if program.lab_flags or not program.menu:
         raise SettingError("make menu runs a client that ends by calling start_client(), lesson 6's menu; {}: make "
@@ -172,36 +174,38 @@ def menu(settings, compose):
     if not sys.stdin.isatty():
         raise SettingError('make menu: a person types into it: run it in a terminal')
     images.ensure(settings, 'client')
-    server = lab.server(settings, compose)
+    server = lab.server(target)
     _said_without_records(settings, ' (an echo server sends a query its own bytes back)')
     said = ["Lab: your client runs in its container's /tmp, with a copy of client/test.log: type test.log at its "
             "prompt; the query_log.txt it writes goes with the container."]
     if program.on_loopback:
         said.append("Lab: your client connects to 'localhost', as the lesson's does: it runs on the server's host.")
     print('\n'.join(said), file=sys.stderr)
-    return oneoff.run_in_terminal(settings, compose, 'client', server, entrypoint=MENU_ENTRYPOINT, beside=program.on_loopback)
+    return oneoff.run_in_terminal(target, 'client', server, entrypoint=MENU_ENTRYPOINT, beside=program.on_loopback)
 
 
-def tcp_nc(settings, compose):
-    return _client(settings, compose, asked_udp=False, to_nc=True)
+def tcp_nc(target):
+    return _client(target, asked_udp=False, to_nc=True)
 
 
-def server_nc(settings, compose):
+def server_nc(target):
     """The server lesson's own check: nc as a TCP client of the server (typed into; Ctrl-D closes); on
     the server's host, as the lesson's `nc 127.0.0.1 12345`, when the server listens on its loopback only."""
+    settings = target.settings
     images.ensure(settings, 'netcat')
-    server = lab.server(settings, compose)
+    server = lab.server(target)
     beside = lab.served_on_loopback(settings) is not None
-    return oneoff.run_in_terminal(settings, compose, 'netcat', server, '-N', '127.0.0.1' if beside else 'server',
+    return oneoff.run_in_terminal(target, 'netcat', server, '-N', '127.0.0.1' if beside else 'server',
                                   str(settings.server_port), entrypoint=['nc.openbsd'], beside=beside)
 
 
-def clients(settings, compose):
+def clients(target):
     """make clients N=100 LOOPS=2: LOOPS loops of N clients, started at once, each loop in a container
     (a host) of its own, as the lesson's terminals 2 and 3; then the server's last line."""
+    settings = target.settings
     count, loops = settings.clients, settings.loops
     images.ensure(settings, 'client')
-    server = lab.server(settings, compose)
+    server = lab.server(target)
     totals = [line for line in server.logs(stderr=False).decode(errors='replace').splitlines() if line.startswith('Total')]
     if totals:  # the server counts on from its earlier clients (make lab STAGE=... again does not restart it)
         print("Before the loops, the server's last total: " + totals[-1])
@@ -210,10 +214,10 @@ def clients(settings, compose):
     for line in placement.said:
         print(line, file=sys.stderr)
     if loops == 1:  # one terminal: its lines as they come, as the lesson shows them
-        status = oneoff.run(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT,
+        status = oneoff.run(target, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT,
                             environment=placement.environment, beside=placement.beside)[0]
     else:
-        started = [oneoff.create(settings, compose, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT,
+        started = [oneoff.create(target, 'client', server, str(count), entrypoint=LOOP_ENTRYPOINT,
                                  environment=placement.environment, beside=placement.beside) for _ in range(loops)]
         try:
             addresses = []

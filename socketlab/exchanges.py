@@ -8,7 +8,6 @@ the lab's one builder (socketlab.containers) on a fresh network, waited for with
 (a server's start line, nc's healthcheck), and typed into through its terminal (pexpect over the
 attach socket), as a person would.
 """
-import dataclasses
 import sys
 import uuid
 
@@ -133,8 +132,8 @@ class Lab:
     """A fresh user-defined bridge network and the roles started on it, all labelled with the run.
     WIRE: the exchange is recorded (tcpdump beside the host the first client reaches), for packets()."""
 
-    def __init__(self, compose, settings, run, wire=False):
-        self.compose, self.settings, self.run = compose, settings, run
+    def __init__(self, target, run, wire=False):
+        self.target, self.settings, self.run = target, target.settings, run
         self.labels = {engine.RUN_LABEL: run}
         self.network = engine.client().networks.create('socket-lab-exchange-' + uuid.uuid4().hex[:12], driver='bridge',
                                                        labels=self.labels)
@@ -146,7 +145,7 @@ class Lab:
         if self.wire and self.recorder is None and kind in CLIENTS:
             self.recorder = self._recorder(spec)
         service_name, alias = KINDS[kind]
-        service = normalised_services(self.compose, self.settings)[service_name]
+        service = normalised_services(self.target)[service_name]
         changes = {}
         if kind == 'server':  # which server: the lessons' in Python, lesson 9's in C, the lab's RecordServer
             program, entrypoint, _ = SERVER_PROGRAMS[spec.get('server', 'python')]
@@ -214,7 +213,7 @@ class Lab:
         project = sweep.RUN_PROJECT_PREFIX + self.run + '-catalogue-certificates'  # no lab's name; the run's sweep removes it
         path = LESSON_FILES / spec['file'] if 'file' in spec else None
         if tls.needed(spec.get('stage', ''), path) or '--tls' in spec.get('args', ()) or spec.get('tls'):
-            tls.ensure(dataclasses.replace(self.settings, project=project), self.compose)
+            tls.ensure(self.target.with_settings(project=project))
         return Mount('/tls', str(tls.folder(project)), type='bind', read_only=True)
 
     def _recorder(self, spec):
@@ -226,7 +225,7 @@ class Lab:
         peer = self.roles[spec['beside']] if 'beside' in spec else (hosts[0] if hosts else None)
         if peer is None:
             return None
-        service = normalised_services(self.compose, self.settings)['capture-server']
+        service = normalised_services(self.target)['capture-server']
         command = ['-i', 'lo' if 'beside' in spec else 'eth0', 'port', str(self.settings.server_port)]  # compose.yaml's flags
         container = containers.create(service, 'socket-lab-{}-recorder-{}'.format(self.run, uuid.uuid4().hex[:8]), command,
                                       labels=self.labels, network_mode='container:' + peer.docker.id)
@@ -263,7 +262,7 @@ class Lab:
         self.network.remove()
 
 
-def replay(compose, settings, name, run):
+def replay(target, name, run):
     """make exchange NAME=...: plays one exchange and prints each role's transcript beside the catalogue."""
     catalogue = load_catalogue()
     if name not in catalogue:
@@ -277,7 +276,7 @@ def replay(compose, settings, name, run):
         return 2 if name else 0
     exchange = catalogue[name]
     print('# {}: {}'.format(exchange['name'], exchange['stage']))
-    lab = Lab(compose, settings, run)
+    lab = Lab(target, run)
     try:
         play(exchange, lab)
         ok = True

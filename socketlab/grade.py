@@ -36,7 +36,7 @@ def class_folder(text):
     return folder
 
 
-def grade_one(settings, compose, folder, checks, asked, table, catalogue, parent):
+def grade_one(target, folder, checks, asked, table, catalogue, parent):
     """(learner, rows or None, reason): one learner, in a run of its own, swept whatever happened."""
     from . import sweep
     name = folder.name
@@ -50,7 +50,7 @@ def grade_one(settings, compose, folder, checks, asked, table, catalogue, parent
         return name, None, 'no ClientPython.py, ServerPython.py or ServerC.c in the folder'
     run = '{}-{}'.format(parent, uuid.uuid4().hex[:8])
     try:
-        return name, check.judge(settings, compose, files, checks, asked, table, catalogue, run, shown=None), ''
+        return name, check.judge(target, files, checks, asked, table, catalogue, run, shown=None), ''
     finally:
         sweep.sweep(run)
 
@@ -92,7 +92,8 @@ def html_table(stages, graded):
             '<table><tr><th>learner</th>{}<th>score</th><th>reason</th></tr>{}</table>\n').format(head, ''.join(body))
 
 
-def main(settings, compose):
+def main(target):
+    settings = target.settings
     from . import images, sweep
     from .catalogue import load_catalogue
     started = time.monotonic()  # the class's whole time, said on the last line (measured, never asserted)
@@ -107,7 +108,7 @@ def main(settings, compose):
     graded = []
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(grade_one, settings, compose, path, checks, asked, table, catalogue, parent)
+            futures = [pool.submit(grade_one, target, path, checks, asked, table, catalogue, parent)
                        for path in learners]
             for future in futures:
                 name, rows, reason = future.result()

@@ -56,7 +56,7 @@ def build(out):
     return out
 
 
-def make_zip(settings, _compose):
+def make_zip(settings):
     """make gradescope."""
     out = build(settings.results / 'gradescope-autograder.zip')
     print('Gradescope autograder: {} (upload it as the assignment\'s autograder; "Ubuntu" base image)'.format(
@@ -72,7 +72,7 @@ def grade(submission, results):
     table = check.points('', checks)
     try:
         files = check.submission(str(submission))
-        rows = check.judge(None, None, files, checks, [c['stage'] for c in checks], table, load_catalogue(), 'gradescope',
+        rows = check.judge(None, files, checks, [c['stage'] for c in checks], table, load_catalogue(), 'gradescope',
                            shown=print, backend=onehost.HostLab)
         output = check.gradescope(rows)
     except check.SettingError as error:

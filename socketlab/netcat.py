@@ -24,9 +24,10 @@ def command(container):
     return output.decode(errors='replace').strip() if status == 0 else 'nc'
 
 
-def fresh(settings, compose, mode='udp'):
+def fresh(target, mode='udp'):
     """A listener that has heard from nobody yet, in MODE (udp, or tcp for make tcp-nc), healthy.
     An unused one is kept, with anyone attached to it; a used or stopped one is replaced."""
+    settings, compose = target.settings, target.compose
     container = engine.service_container(settings.project, 'netcat')
     used = container is None or container.status != 'running' or received(container) != ''
     args = ['up', '-d', '--no-deps'] + (['--force-recreate'] if used else []) + ['netcat']
@@ -38,7 +39,7 @@ def fresh(settings, compose, mode='udp'):
         health.wait_healthy(container)
     except (health.NotYet, health.StoppedError):
         engine.fail('netcat is not listening: what it printed:\n' + container.logs().decode(errors='replace'))
-    impair.sync(settings, compose)
+    impair.sync(target)
     return container
 
 

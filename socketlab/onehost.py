@@ -128,10 +128,10 @@ def _bound(port, tables):
 
 
 class HostLab:
-    """The roles of one exchange as processes of this host (settings, run and wire are the container
+    """The roles of one exchange as processes of this host (target, run and wire are the container
     backend's: here they change nothing; nothing is recorded, as capturing needs a privilege)."""
 
-    def __init__(self, compose=None, settings=None, run=None, wire=False):
+    def __init__(self, target=None, run=None, wire=False):
         self.folder = tempfile.mkdtemp(prefix='socket-lab-onehost-')
         self.roles = {}
 

@@ -23,12 +23,13 @@ def name(settings, service):
     return '{}-{}-run-{}'.format(settings.project, service, uuid.uuid4().hex[:8])
 
 
-def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None,
+def create(target, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None,
            labels=None, beside=False, tty=False):
     """The container, created (not started), with ARGS after the service's command (and ENVIRONMENT
     added to the service's). BESIDE: on the peer's host (its network namespace, its loopback), not a
     host of its own on the lab network. TTY: its output on a terminal of its own (not typed into)."""
-    service = topology.normalised_services(compose, settings)[service_name]
+    settings = target.settings
+    service = topology.normalised_services(target)[service_name]
     changes = dict(stdin_open=True, tty=True) if interactive else dict(stdin_open=False, tty=tty)  # typed into: Ctrl-D ends its input
     if entrypoint is not None:
         changes['entrypoint'] = entrypoint
@@ -45,7 +46,7 @@ def create(settings, compose, service_name, peer, *args, entrypoint=None, name_=
                              network=engine.network_of(peer) if 'network_mode' not in changes else None, **changes)
 
 
-def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None, labels=None,
+def run(target, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None, labels=None,
         environment=None, beside=False):
     """Runs it to its end: (exit status, its standard output if capture, else None). Otherwise its
     output passes through as it comes, standard error to standard error (unless quiet: a measurement
@@ -53,9 +54,10 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
     client's entrypoint socketlab/wire/outlive.py) and their lines added to it, not shown. ENVIRONMENT
     and BESIDE: as for create(). Shown on a terminal, the program writes to a terminal of its own, as
     the lesson's does: its output and its errors in the order it wrote them (two pipes do not keep it)."""
+    settings = target.settings
     container_name = name(settings, service_name)
     tty = not capture and not quiet and sys.stdout.isatty()
-    container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
+    container = create(target, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
                        environment={**(environment or {}), **({'SOCKET_LAB_TRACE': '1'} if trace is not None else {})},
                        labels=labels, beside=beside, tty=tty)
     try:
@@ -90,12 +92,12 @@ def run(settings, compose, service_name, peer, *args, entrypoint=None, capture=F
         remove(container)
 
 
-def run_in_terminal(settings, compose, service_name, peer, *args, entrypoint=None, beside=False):
+def run_in_terminal(target, service_name, peer, *args, entrypoint=None, beside=False):
     """Runs it attached to this terminal (a person types into it: `docker start -ai`); its exit status."""
     if not sys.stdin.isatty():
         raise SettingError('make {}: a person types into it: run it in a terminal'.format(
             'server-nc' if service_name == 'netcat' else service_name))
-    container = create(settings, compose, service_name, peer, *args, entrypoint=entrypoint, interactive=True, beside=beside)
+    container = create(target, service_name, peer, *args, entrypoint=entrypoint, interactive=True, beside=beside)
     try:
         subprocess.run(['docker', 'start', '--attach', '--interactive', container.id])
         container.reload()
@@ -104,11 +106,11 @@ def run_in_terminal(settings, compose, service_name, peer, *args, entrypoint=Non
         remove(container)
 
 
-def started(settings, compose, service_name, peer, *args, ready, what, name_=None, labels=None):
+def started(target, service_name, peer, *args, ready, what, name_=None, labels=None):
     """A helper that keeps running beside PEER (a capture, a tracer, a queue), started, once its output
     shows READY (bytes). If it stops or READY never comes (WHAT): removed, and RuntimeError with why and
     its output."""
-    container = create(settings, compose, service_name, peer, *args, name_=name_, labels=labels)
+    container = create(target, service_name, peer, *args, name_=name_, labels=labels)
     wait = containers.LogLine(re.escape(ready.decode()), what=what)
     try:
         return containers.start(container, wait)

@@ -55,8 +55,9 @@ def said(project):
     return "TLS: the lab's CA certificate is {} (in the containers: {}); make down removes it".format(shown, CA_IN_CONTAINERS)
 
 
-def ensure(settings, compose):
+def ensure(target):
     """The lab's certificates, made once (two make commands, or the suite's workers, at once: one makes them)."""
+    settings = target.settings
     if made(settings.project):
         return folder(settings.project)
     from . import oneoff
@@ -68,7 +69,7 @@ def ensure(settings, compose):
         new = '.new-' + uuid.uuid4().hex[:8]
         (path / new).mkdir()
         try:
-            status, out = oneoff.run(settings, compose, 'certificates', None, '/tls/' + new, capture=True, quiet=True)
+            status, out = oneoff.run(target, 'certificates', None, '/tls/' + new, capture=True, quiet=True)
             if status:
                 from .errors import LabError
                 raise LabError('the lab could not make its certificates (openssl said: {})'.format(out.strip()[-300:]))

@@ -22,9 +22,11 @@ LEFT_TO_THE_LAB = {'build', 'networks', 'profiles', 'depends_on', 'network_mode'
 
 
 @functools.cache
-def normalised_services(compose, settings):
-    """compose.yaml's services as compose itself resolves them (defaults filled in, units normalised).
-    Kept in .lab/PROJECT/ under a key of everything compose read, so a warm run asks compose once."""
+def normalised_services(target):
+    """compose.yaml's services as compose itself resolves them (defaults filled in, units normalised),
+    for TARGET (socketlab.target). Kept in .lab/PROJECT/ under a key of everything compose read, so a
+    warm run asks compose once."""
+    settings, compose = target.settings, target.compose
     argv = compose.command(settings, '--profile', 'client', '--profile', 'tools', 'config',
                            *([] if compose.v1 else ['--format', 'json']))
     env = settings.compose_environment()

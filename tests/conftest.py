@@ -96,6 +96,7 @@ def compose():
 @pytest.fixture
 def lab(settings, compose):
     from socketlab.exchanges import Lab
-    lab = Lab(compose, settings, RUN)
+    from socketlab.target import Target
+    lab = Lab(Target(settings, compose), RUN)
     yield lab
     lab.close()

@@ -12,8 +12,9 @@ from .ownership import _other_checkout, own_name
 from .server import server
 
 
-def up(settings, compose):
+def up(target):
     """make lab: images, then server and nc up and healthy, impairments applied; one line each."""
+    settings = target.settings
     images.ensure(settings)
     if settings.server == 'c' and settings.stage != 'simple':
         print("Lab: STAGE= picks a stage of the Python server; SERVER=c runs server/ServerC.c, lesson 9's one server.")
@@ -24,9 +25,9 @@ def up(settings, compose):
               "what its start_server() calls.")
     if settings.strict and settings.server != 'c':
         print("Lab: STRICT=1 is for lesson 9's gcc build (SERVER=c); the {} server is not compiled.".format(settings.server))
-    server(settings, compose, remove_orphans=True)  # each brings its own container up, impairment applied
+    server(target, remove_orphans=True)  # each brings its own container up, impairment applied
     remember(settings)
-    netcat.fresh(settings, compose)
+    netcat.fresh(target)
     for line in lines(settings):
         print(line)
     print()
@@ -80,12 +81,13 @@ def lines(settings):
     return out
 
 
-def status(settings, compose):
+def status(target):
+    settings, compose = target.settings, target.compose
     from .. import tls
     for line in lines(settings):
         print(line)
     print(tls.said(settings.project))
-    for line in impair.show(settings, compose):
+    for line in impair.show(target):
         print(line)
     print('compose: ' + compose.name)
 
@@ -104,9 +106,10 @@ def logs(settings):
             print(netcat.received(container) or '(nothing yet)')
 
 
-def down(settings, compose):
+def down(target):
     # The lab's own one-off containers first (a client still waiting, a person's make server-nc): they
     # are this project's, and while one is attached to the network compose cannot remove it.
+    settings, compose = target.settings, target.compose
     for container in engine.containers(settings.project, all=True, oneoff=True):
         if container.labels.get(engine.ONEOFF_LABEL) == 'True':
             oneoff.remove(container)
@@ -115,10 +118,11 @@ def down(settings, compose):
     print('The lab is down: its containers and network are removed (images stay: make clean removes them).')
 
 
-def clean(settings, compose):
+def clean(target):
     """make down, then the lab's images; all kept while any container still uses one of them (another
     clone's lab of the same LAB_IMAGES): never forced."""
-    down(settings, compose)
+    settings = target.settings
+    down(target)
     client = engine.client()
     names = [settings.image(name) for name in (*images.PROGRAMS, 'server-c', 'base', 'base-dockerfile')]  # server-c: lesson 9's
     ids = {image.id for image in map(engine.image, names) if image is not None}

@@ -118,10 +118,11 @@ def _timestamp(engine_time):
     return datetime.datetime.fromisoformat(engine_time[:26].rstrip('Z') + '+00:00').timestamp()
 
 
-def server(settings, compose, remove_orphans=False):
+def server(target, remove_orphans=False):
     """The server, running the learner's current file with the current settings and healthy.
     Quick when it already is (no compose call): only an edit or a changed setting restarts it, and
     only a changed compose.yaml can leave orphans for make lab to remove (remove_orphans)."""
+    settings, compose = target.settings, target.compose
     container = engine.service_container(settings.project, 'server')
     recorded = _recorded(settings)
     wanted = _wanted(settings)
@@ -135,7 +136,7 @@ def server(settings, compose, remove_orphans=False):
         logged = None  # it stopped or started again by itself: its own record of its last start
         if recorded['source'] != wanted['source']:
             logged = _logged(container)
-            _certificates(settings, compose)
+            _certificates(target)
             container.restart(timeout=5)  # only the file changed: start the program again on it
             container.reload()
         if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
@@ -144,7 +145,7 @@ def server(settings, compose, remove_orphans=False):
         return container
     before, logged = (container.id, _logged(container)) if container is not None else (None, 0)
     images.ensure(settings, settings.server_program)
-    _certificates(settings, compose)
+    _certificates(target)
     compose.run(settings, 'up', '-d', '--no-deps', *(['--remove-orphans'] if remove_orphans else []),
                 *(['--force-recreate'] if anew else []), 'server')
     container = engine.service_container(settings.project, 'server')
@@ -153,13 +154,14 @@ def server(settings, compose, remove_orphans=False):
     logged = logged if container.id == before else 0  # compose made a new one: all of its log is this start's
     _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
     from ..wire import impair  # only where compose made the server: its new container gets the lab's impairment
-    impair.sync(settings, compose)
+    impair.sync(target)
     return container
 
 
-def _certificates(settings, compose):
+def _certificates(target):
     """Lesson 7's certificates, made before the server starts where it opens them: at a TLS stage of the
     lab's server, or with a learner's server file that imports ssl."""
+    settings = target.settings
     from .. import tls
     if settings.server == 'python' and tls.needed(settings.stage, None if learner.server_has_stages() else server_file(settings)):
-        tls.ensure(settings, compose)
+        tls.ensure(target)

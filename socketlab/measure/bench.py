@@ -24,7 +24,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import compose as composes, containers, engine, settings as checked, topology
+from .. import containers, engine, settings as checked, topology
 from ..paths import result_path, write_atomic
 from ..wire import impair
 
@@ -56,9 +56,10 @@ def progress(text):
 class Bench:
     """The bench's network and servers: hardened as compose.yaml's server, labelled for the sweep."""
 
-    def __init__(self, settings):
+    def __init__(self, target):
         self.client = engine.client()
-        self.settings, self.compose = settings, composes.choose(settings.compose)
+        settings = target.settings
+        self.target, self.settings = target, settings
         # Its own run (a bench that a test runs must not sweep the suite's things), inside the run that
         # started it, if any: that run's sweep then removes what a bench cut short left.
         from ..sweep import child_run
@@ -70,7 +71,7 @@ class Bench:
         self.network = self._create(self.client.networks.create, 'socket-lab-' + self.run, driver='bridge', labels=self.labels)
         # The servers' and loads' containers as compose.yaml makes the server's (hardening, limits, mounts, bounded
         # logs), made by the lab's one builder (socketlab.containers); their environment the bench's own.
-        services = topology.normalised_services(self.compose, settings)
+        services = topology.normalised_services(target)
         self.service = {key: value for key, value in services['server'].items() if key not in ('stdin_open', 'tty', 'entrypoint')}
         self.server_image, self.client_image = services['server']['image'], services['client']['image']
         self.servers = {}
@@ -167,7 +168,7 @@ def delayed(bench, flags):
     direct = bench.load('lesson', flags.delay_rtt, 1, 1)['rtt_p50_us'] / 1000
     progress('delay: the lesson server with DELAY={}'.format(flags.delay))
     labels = {**bench.labels, engine.PROJECT_LABEL: 'socket-lab-' + bench.run}  # the bench's, not the lab's
-    way, undo = impair.delay_beside(bench.settings, bench.compose, bench.servers['lesson'], flags.delay, labels)
+    way, undo = impair.delay_beside(bench.target, bench.servers['lesson'], flags.delay, labels)
     mechanism = 'netem' if way == 'netem' else 'the user-space queue: no netem here'
     try:
         late = bench.load('lesson', flags.delay_rtt, 1, 1)['rtt_p50_us'] / 1000
@@ -376,14 +377,15 @@ def write_json(path, data):
     write_atomic(path, json.dumps(data, indent=2) + '\n')
 
 
-def main(settings):
+def main(target):
+    settings = target.settings
     flags = parse_command_line_arguments(list(settings.bench_args))
     out = result_path(settings.results, 'bench')
     out.mkdir(parents=True)
     result = {'machine': machine(), 'config': vars(flags), 'servers': None, 'runs': None, 'recv_size': None, 'stages': None,
               'delay': None}
     write_json(out / 'bench.json', result)
-    bench = Bench(settings)
+    bench = Bench(target)
     try:
         for size in sorted(set(flags.recv_sizes) | {1024}):
             progress('starting the servers: the lesson with RECV_SIZE={}'.format(size))

@@ -10,7 +10,6 @@ Bounded: 200 datagrams and RUNS exchanges per row, each with the client's timeou
 Then the next lesson's point: one client whose packets are all lost (its host cut off the network after
 it connected and sent), and CUT_OFF_OTHERS other clients after it (timeout 5 s each): how many the
 simple server and the threads stage serve, and how fast."""
-import dataclasses
 import statistics
 import time
 
@@ -31,13 +30,13 @@ sock.sendall(b'Hello')
 time.sleep(60)"""
 
 
-def exchanges(settings, compose, server, count, timeout):
+def exchanges(target, server, count, timeout):
     """The lesson's exchange COUNT times in a row: (how many delivered, their median seconds, the
     client container's start included)."""
     delivered, times = 0, []
     for _ in range(count):
         start = time.monotonic()
-        _, out = oneoff.run(settings, compose, 'client', server, '--timeout', str(timeout), capture=True, quiet=True)
+        _, out = oneoff.run(target, 'client', server, '--timeout', str(timeout), capture=True, quiet=True)
         times.append(time.monotonic() - start)
         delivered += "Received: b'Hello, world'" in out
     return delivered, statistics.median(times)
@@ -55,46 +54,48 @@ def settled(server, address):
     return any(line.split()[:2] == ['0', '0'] for line in lines.splitlines())
 
 
-def cut_off(settings, compose, stage, others):
+def cut_off(target, stage, others):
     """(others served, their median seconds) while one client is cut off, for one server stage."""
-    staged = dataclasses.replace(settings, stage=stage)
-    server = lab.server(staged, compose)
-    victim = oneoff.create(staged, compose, 'client', server, '-c', VICTIM % staged.server_port, entrypoint=['python3'])
+    staged = target.with_settings(stage=stage)
+    server = lab.server(staged)
+    victim = oneoff.create(staged, 'client', server, '-c', VICTIM % staged.settings.server_port, entrypoint=['python3'])
     try:
         victim.start()
         victim.reload()
         address = engine.address(victim)
         health.eventually(lambda: settled(server, address), what='the cut-off client never connected and was echoed')
         engine.client().networks.get(engine.network_of(victim)).disconnect(victim, force=True)
-        return exchanges(staged, compose, server, others, timeout=5)
+        return exchanges(staged, server, others, timeout=5)
     finally:
         oneoff.remove(victim)
 
 
-def row(settings, compose, runs, loss, delay=''):
+def row(target, runs, loss, delay=''):
     """(UDP datagrams nc printed, TCP exchanges complete, their median seconds) under LOSS and DELAY."""
-    impair.set_(settings, compose, impair.Impairment(loss=loss, direction='in', delay=delay, on='netcat'))
-    listener = netcat.fresh(settings, compose)
-    oneoff.run(settings, compose, 'client', listener, '-c', SEND, str(settings.server_port), entrypoint=['python3'], capture=True)
+    settings = target.settings
+    impair.set_(target, impair.Impairment(loss=loss, direction='in', delay=delay, on='netcat'))
+    listener = netcat.fresh(target)
+    oneoff.run(target, 'client', listener, '-c', SEND, str(settings.server_port), entrypoint=['python3'], capture=True)
     udp = len(netcat.received(engine.service_container(settings.project, 'netcat')).splitlines())
-    impair.set_(settings, compose, impair.Impairment(loss=loss, delay=delay, on='server'))
+    impair.set_(target, impair.Impairment(loss=loss, delay=delay, on='server'))
     server = engine.service_container(settings.project, 'server')
-    return (udp, *exchanges(settings, compose, server, runs, timeout=10))
+    return (udp, *exchanges(target, server, runs, timeout=10))
 
 
-def main(settings, compose):
+def main(target):
+    settings = target.settings
     losses = [impair.Impairment.parse('loss=' + word).loss for word in settings.losses]
     delays = [impair.Impairment.parse('delay=' + word).delay for word in settings.delays]
     runs, others = settings.loss_runs, settings.cut_off_others
     # A client whose last packets are lost is gone (its container removed) before it could send them
     # again, and the one-client-at-a-time server waits for it until IDLE_TIMEOUT: measure with a short one.
-    short = dataclasses.replace(settings, idle_timeout='2')
-    lab.server(short, compose)
+    short = target.with_settings(idle_timeout='2')
+    lab.server(short)
     print('| LOSS | UDP datagrams nc printed (of 200) | TCP exchanges complete (of {}) | TCP median seconds |'.format(runs))
     print('|---|---|---|---|')
     try:
         for loss in losses:
-            print('| {}% | {} | {} | {:.1f} |'.format(loss, *row(short, compose, runs, loss)), flush=True)
+            print('| {}% | {} | {} | {:.1f} |'.format(loss, *row(short, runs, loss)), flush=True)
         if delays:
             print()
             print('| DELAY (outgoing) | LOSS | UDP datagrams nc printed (of 200) | TCP exchanges complete (of {}) | '
@@ -102,15 +103,15 @@ def main(settings, compose):
             print('|---|---|---|---|---|')
         for delay in delays:
             for loss in (0, 10):
-                print('| {} | {}% | {} | {} | {:.1f} |'.format(delay, loss, *row(short, compose, runs, loss, delay)), flush=True)
-        impair.heal(short, compose)  # no loss from here on: the one client cut off is all that is lost
+                print('| {} | {}% | {} | {} | {:.1f} |'.format(delay, loss, *row(short, runs, loss, delay)), flush=True)
+        impair.heal(short)  # no loss from here on: the one client cut off is all that is lost
         print()
         print('| server stage | other clients served (of {}) while one client is cut off | their median seconds |'.format(others))
         print('|---|---|---|')
         for stage in ('simple', 'threads'):
-            served, seconds = cut_off(settings, compose, stage, others)
+            served, seconds = cut_off(target, stage, others)
             print('| {} | {} | {:.1f} |'.format(stage, served, seconds), flush=True)
     finally:
-        impair.heal(short, compose)
-        lab.server(settings, compose)  # the lab's server back as it was
+        impair.heal(short)
+        lab.server(target)  # the lab's server back as it was
     return 0

@@ -48,11 +48,12 @@ def _log_size(server):
     return len(server.logs())
 
 
-def main(settings, compose):
+def main(target):
+    settings = target.settings
     rounds, burst = settings.soak_exchanges, settings.soak_connections
-    server = lab.server(settings, compose)
+    server = lab.server(target)
     before = server_state(server)
-    status, out = oneoff.run(settings, compose, 'client', server, '-c', ROUNDS, str(settings.server_port), str(rounds),
+    status, out = oneoff.run(target, 'client', server, '-c', ROUNDS, str(settings.server_port), str(rounds),
                              str(burst), entrypoint=['python3'], capture=True)
     server.reload()
     after = server_state(server)

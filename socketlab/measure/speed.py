@@ -121,7 +121,7 @@ class Copy:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def main(settings, _compose):
+def main(settings):
     flags = parse_command_line_arguments(list(settings.speed_args))
     names = {c: composes.choose(c).name for c in flags.composes}
     out = result_path(settings.results, 'speed')

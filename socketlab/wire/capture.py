@@ -22,10 +22,10 @@ def _results_file(settings, name, suffix):
     return result_path(settings.results, name, suffix)
 
 
-def _started(settings, compose, service_name, peer, *args, ready, what, name_=None):
+def _started(target, service_name, peer, *args, ready, what, name_=None):
     """A sidecar of the capture, started and ready; one line (capture: ...) if it cannot be."""
     try:
-        return oneoff.started(settings, compose, service_name, peer, *args, ready=ready, what=what, name_=name_)
+        return oneoff.started(target, service_name, peer, *args, ready=ready, what=what, name_=name_)
     except RuntimeError as error:
         engine.fail('capture: {}'.format(error))
 
@@ -41,18 +41,19 @@ def _server_calls(tracer):
     return tracer.logs().decode(errors='replace').splitlines()
 
 
-def around(settings, compose, service, name, exchange, interface='eth0'):
+def around(target, service, name, exchange, interface='eth0'):
     """Runs exchange() with SERVICE's namespace recorded on INTERFACE (lo: a client on the peer's own
     host); prints the ladder; returns exchange()'s status."""
+    settings = target.settings
     sidecar = '{}-capture-{}-{}'.format(settings.project, service, uuid.uuid4().hex[:6])
     port = str(settings.server_port)
     peer = engine.service_container(settings.project, service)
-    container = _started(settings, compose, 'capture-' + service, peer, '-i', interface, 'port ' + port,  # compose.yaml's flags
+    container = _started(target, 'capture-' + service, peer, '-i', interface, 'port ' + port,  # compose.yaml's flags
                          ready=b'listening on', what='tcpdump did not start', name_=sidecar)
     tracer = None
     try:
         if service == 'server':  # the server's calls too: strace attached to it for this exchange
-            tracer = _started(settings, compose, 'trace-server', peer, ready=b' attached', what='strace did not attach to the server')
+            tracer = _started(target, 'trace-server', peer, ready=b' attached', what='strace did not attach to the server')
         traced = []  # the client's socket calls (strace lines)
         status = exchange(traced)
         served = _server_calls(tracer) if tracer else []

@@ -36,12 +36,13 @@ def _queue_shown(settings, service, results):
         ', '.join(impairment.queued_words()), held)]
 
 
-def show(settings, compose):
+def show(target):
     """make status: what each container's network does now, and by which mechanism."""
+    settings = target.settings
     def one(service):
         if engine.service_container(settings.project, service) is None:
             return '{}: not running'.format(service)
-        results = helper(settings, compose, service, rules.SHOW)
+        results = helper(target, service, rules.SHOW)
         shown = [part for part in [_shown(results)] if part != 'no impairment'] + _queue_shown(settings, service, results)
         return '{}: {}'.format(service, '; '.join(shown) or 'no impairment')
     return _both(one)

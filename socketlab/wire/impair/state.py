@@ -12,11 +12,12 @@ from . import rules
 from .spec import NONE, SERVICES, Impairment
 
 
-def helper(settings, compose, service, commands, peer=None, labels=None):
+def helper(target, service, commands, peer=None, labels=None):
     """Runs the commands in SERVICE's network namespace (the impair-SERVICE helper; PEER's, if given);
     their results."""
+    settings = target.settings
     peer = peer or engine.service_container(settings.project, service)
-    status, output = oneoff.run(settings, compose, 'impair-' + service, peer, json.dumps(commands), capture=True, labels=labels)
+    status, output = oneoff.run(target, 'impair-' + service, peer, json.dumps(commands), capture=True, labels=labels)
     try:
         results = json.loads(output.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -66,68 +67,73 @@ def _stop(queue):
     oneoff.remove(queue)
 
 
-def _probe(settings, compose, service, peer=None, labels=None):
+def _probe(target, service, peer=None, labels=None):
     """netem where the kernel has it, else the user-space queue (NFQUEUE)."""
     try:
-        helper(settings, compose, service, rules.NETEM_PROBE, peer=peer, labels=labels)
+        helper(target, service, rules.NETEM_PROBE, peer=peer, labels=labels)
         return 'netem'
     except RuntimeError:
         return 'nfqueue'
 
 
-def _impair(settings, compose, service, impairment, way, peer=None, labels=None):
+def _impair(target, service, impairment, way, peer=None, labels=None):
     """SERVICE's (or PEER's) rules made what IMPAIRMENT says by WAY, and its user-space queue started if
     it needs one (running until make heal or make down, ready once it has bound its NFQUEUE): the queue."""
-    helper(settings, compose, service, rules.commands(impairment, service, way), peer=peer, labels=labels)
+    settings = target.settings
+    helper(target, service, rules.commands(impairment, service, way), peer=peer, labels=labels)
     if not (impairment.needs_queue(way) and service in impairment.services()):
         return None
-    return oneoff.started(settings, compose, 'queue-' + service, peer or engine.service_container(settings.project, service),
+    return oneoff.started(target, 'queue-' + service, peer or engine.service_container(settings.project, service),
                           *rules.queue_arguments(impairment, way), ready=b'queue ', what='the user-space queue did not start',
                           labels=labels)
 
 
-def delay_beside(settings, compose, peer, delay, labels):
+def delay_beside(target, peer, delay, labels):
     """make bench: DELAY on the outgoing packets of PEER, one of the bench's own servers, by the lab's
     own mechanism (netem, else the user-space queue), its helpers labelled LABELS (the bench's sweep
     removes them). Returns the mechanism used and a function that undoes it."""
-    way = _probe(settings, compose, 'server', peer, labels)
-    queue = _impair(settings, compose, 'server', Impairment.parse('delay=' + delay), way, peer, labels)
+    way = _probe(target, 'server', peer, labels)
+    queue = _impair(target, 'server', Impairment.parse('delay=' + delay), way, peer, labels)
 
     def undo():
         if queue is not None:
             _stop(queue)
-        helper(settings, compose, 'server', rules.commands(NONE, 'server'), peer=peer, labels=labels)
+        helper(target, 'server', rules.commands(NONE, 'server'), peer=peer, labels=labels)
     return way, undo
 
 
-def mechanism(settings, compose, service):
+def mechanism(target, service):
     """The lab's mechanism for delay and the rest (_probe), asked once per lab."""
+    settings = target.settings
     way = _state(settings).get('mechanism')
     if way is None:
-        way = _probe(settings, compose, service)
+        way = _probe(target, service)
         _save(settings, {**_state(settings), 'mechanism': way})
     return way
 
 
-def _apply_one(settings, compose, service, impairment):
+def _apply_one(target, service, impairment):
     """SERVICE's network made what IMPAIRMENT says (healed first, its queue program included)."""
+    settings = target.settings
     for queue in _queues(settings, service):
         _stop(queue)
-    _impair(settings, compose, service, impairment, mechanism(settings, compose, service) if impairment.queued else 'netem')
+    _impair(target, service, impairment, mechanism(target, service) if impairment.queued else 'netem')
 
 
-def _apply(settings, compose, impairment, record):
+def _apply(target, impairment, record):
+    settings = target.settings
     def one(service):
         container = engine.service_container(settings.project, service)
         if container is None:
             return
-        _apply_one(settings, compose, service, impairment)
+        _apply_one(target, service, impairment)
         record[service] = container.id
     _both(one)
 
 
-def sync(settings, compose):
+def sync(target):
     """Applies what is wanted to the lab's containers that do not have it yet (new ones)."""
+    settings = target.settings
     state = _state(settings)
 
     def one(service):
@@ -136,20 +142,21 @@ def sync(settings, compose):
             return
         impairment = wanted(settings, service)
         if impairment != NONE:
-            _apply_one(settings, compose, service, impairment)
+            _apply_one(target, service, impairment)
         state['applied'][service] = container.id
     _both(one)
     _save(settings, {**_state(settings), 'applied': state['applied']})
 
 
-def set_(settings, compose, impairment):
+def set_(target, impairment):
     """make impair: what it asks, applied now (or by the next make lab)."""
+    settings = target.settings
     running = [s for s in SERVICES if engine.service_container(settings.project, s)]
     state = {**_state(settings), 'spec': impairment.words(), 'applied': {}}
     try:
-        _apply(settings, compose, impairment, state['applied'])
+        _apply(target, impairment, state['applied'])
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM half-way: never leave one container impaired and not the other
-        heal(settings, compose)
+        heal(target)
         print('impair: stopped before it was applied everywhere; healed: nothing is impaired', file=sys.stderr)
         raise
     _save(settings, {**state, 'mechanism': _state(settings).get('mechanism')})
@@ -158,9 +165,10 @@ def set_(settings, compose, impairment):
     return 'Impairment wanted: {} (the lab is not running: make lab applies it)'.format(impairment.describe())
 
 
-def heal(settings, compose):
+def heal(target):
+    settings = target.settings
     state = {**_state(settings), 'spec': 'none', 'applied': {}}
-    _apply(settings, compose, NONE, state['applied'])
+    _apply(target, NONE, state['applied'])
     _save(settings, state)
     return 'Impairment now: none'
 
