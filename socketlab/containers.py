@@ -4,14 +4,19 @@ and load (socketlab.measure.bench), the base image's check (socketlab.images).
 
 Each is made from compose's own normalised model of one of compose.yaml's services (socketlab.topology:
 the same image, user, read-only root, capabilities, limits, mounts, healthcheck and logs), with what the
-caller adds or changes. Each has a name of its own, so one whose creation was cut short (Ctrl-C while the
-Engine makes it) is found by that name and removed; one whose start or wait fails, or is cut short, is
+caller adds or changes. One whose creation was cut short (Ctrl-C while the Engine makes it) is removed
+once the Engine has made it; one whose start or wait fails, or is cut short, is
 removed too, as testcontainers' containers are. A wait is a named strategy: a line in its log
 (LogLine), its compose healthcheck (Healthy), a port it listens on (Listening).
 """
+import concurrent.futures
 import re
+import threading
 
 from . import engine, health, topology
+
+# How long a stopped target waits for the Engine to finish creating a container it asked for (then removes it).
+CREATE_BOUND = 60
 
 
 def create(service, name, command=(), environment=None, labels=None, network=None, aliases=(), own_environment=False,
@@ -32,11 +37,24 @@ def create(service, name, command=(), environment=None, labels=None, network=Non
     inherited = {} if own_environment else {key: str(value) for key, value in (service.get('environment') or {}).items()}
     environment = {**inherited, **(environment or {})}
     labels = {**(service.get('labels') or {}), **(labels or {})}
+    # Asked from a thread of its own, which a signal never interrupts: the Engine lists a container before it
+    # can be found by its name, so one whose creation a Ctrl-C cut short is removed once the Engine has it.
+    asked = concurrent.futures.Future()
+
+    def ask():
+        try:
+            asked.set_result(engine.client().containers.create(image, list(command), name=name, environment=environment,
+                                                               labels=labels, tmpfs=tmpfs, **options))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
+            asked.set_exception(error)
+    threading.Thread(target=ask, name='create-' + name, daemon=True).start()
     try:
-        return engine.client().containers.create(image, list(command), name=name, environment=environment, labels=labels,
-                                                 tmpfs=tmpfs, **options)
-    except BaseException:  # Ctrl-C while the Engine creates it: it may exist all the same
-        remove_named(name)
+        return asked.result()
+    except KeyboardInterrupt:
+        try:
+            remove(asked.result(timeout=CREATE_BOUND))
+        except Exception:  # noqa: BLE001 - it was never made (or not in time): by its name, if it is there
+            remove_named(name)
         raise
 
 

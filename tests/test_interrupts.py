@@ -124,7 +124,8 @@ def test_make_soak_stopped_leaves_no_client_and_the_lab_serves(running_lab, stop
     terminal = make(PROJECT, 'soak', env={'SOAK_EXCHANGES': '1000', 'SOAK_CONNECTIONS': '10'})
     status, _ = interrupt(terminal, lambda: containers(one_offs), stop, 'make soak never started its client', timeout=MEASURING)
     assert status != 0
-    assert not containers(one_offs)
+    left = [(c.name, c.status) for c in containers(one_offs)]
+    assert not left, '{}; make soak printed:\n{}'.format(left, terminal.before)
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
 
