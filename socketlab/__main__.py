@@ -27,7 +27,7 @@ def _setup(args, own=True):
     from .target import Target
     settings = checked.Settings.from_environment(target=_TARGET[0])
     if own:
-        settings = own_project(settings, named=bool(os.environ.get('LAB_PROJECT')))
+        settings = own_project(settings, named='LAB_PROJECT' in settings.given)
     return Target(remembered(settings), choose(settings.compose))
 
 

@@ -225,6 +225,7 @@ class Settings:
     points: str = ''
     submissions: str = ''      # make grade SUBMISSIONS= (a class's folder), AT_ONCE=
     at_once: int = 2
+    given: frozenset = frozenset()  # the variables the user set (make lab's remembered STAGE and SERVER yield to them)
 
     @classmethod
     def from_environment(cls, env=None, target=None):
@@ -232,11 +233,14 @@ class Settings:
         is read for that TARGET (or for every one, with no target): a NAME or an N the user's shell sets
         for its own ends (WSL sets NAME) never stops make tcp."""
         env = os.environ if env is None else env
+        given = set()
 
         def get(name, check, *more):
             if target is not None and target not in ONLY_FOR.get(name, (target,)):
                 return None
             text = env.get(name, '')
+            if text != '':
+                given.add(name)
             return check(name, text, *more) if text != '' or check in (switch, arguments) else None
 
         values = dict(
@@ -274,7 +278,7 @@ class Settings:
                 from .wire.impair import Impairment
                 Impairment.parse(env[name], setting=name)
                 values[name.lower()] = env[name]
-        return cls(**{k: v for k, v in values.items() if v is not None})
+        return cls(**{k: v for k, v in values.items() if v is not None}, given=frozenset(given))
 
     def compose_environment(self, **more):
         """What compose.yaml interpolates, from checked values only: the user's raw environment never

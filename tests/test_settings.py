@@ -184,3 +184,11 @@ def test_the_folders_and_lists_make_check_and_grade_read_are_refused_with_a_cont
     for value in ('a\nb', 'x\x1b[2J'):
         with pytest.raises(SettingError, match='^bad {} .*: no control characters$'.format(name)):
             Settings.from_environment({name: value})
+
+
+def test_the_settings_say_which_variables_the_user_set():
+    """make lab's remembered STAGE and SERVER yield to a value given now, and LAB_PROJECT given by name is
+    held to this checkout's: both ask settings.given, not the environment."""
+    settings = Settings.from_environment({'STAGE': 'lock', 'LAB_PROJECT': '', 'N': '5'}, target='tcp')
+    assert settings.given == {'STAGE'}
+    assert Settings.from_environment({'N': '5', 'LAB_PROJECT': 'mine'}, target='clients').given == {'N', 'LAB_PROJECT'}
