@@ -130,9 +130,32 @@ class OneLineParser(argparse.ArgumentParser):
         raise SettingError('{}: {}'.format(self.prog, message))
 
 
-# The stages of server/ServerPython.py (its STAGES, and the lesson's own simple server), for make lab STAGE=.
-STAGES = ('simple', 'threads', 'counter-without-global', 'counter', 'lock', 'condition', 'select-as-printed',
-          'select', 'poll-as-printed', 'poll', 'thread-pool', 'tls-as-printed', 'tls')
+# The stages make lab STAGE= offers are server/ServerPython.py's own table (its STAGES, read from its
+# source, never run) and the lesson's own simple server: the one list of them.
+SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
+_TABLE = re.compile(r'^STAGES = \{\n(.*?)^\}', re.M | re.S)
+_KEY = re.compile(r"^\s+'([a-z][a-z-]*)':", re.M)
+
+
+def server_stages(path=None):
+    """('simple', the keys of the server file's STAGES table...), or None where the file has no such table
+    (a learner's own server, as a lesson prints it: its stage is what its start_server() calls)."""
+    try:
+        table = _TABLE.search((path or SERVER_FILE).read_text())
+    except (OSError, UnicodeDecodeError):
+        return None
+    return ('simple', *_KEY.findall(table.group(1))) if table else None
+
+
+def stage(name, text):
+    """A stage of the server file's table; with a server that has none, any stage's name (make lab says
+    that the server's stage is its own)."""
+    stages = server_stages()
+    if stages is None:
+        if not re.fullmatch(r'[a-z][a-z-]{0,39}', text):
+            raise SettingError("bad {} {!r}: give a stage's name, e.g. simple".format(name, text))
+        return text
+    return choice(name, text, stages)
 
 
 # The servers make lab SERVER= runs: name -> (its image's program, what its container runs, its file in server/).
@@ -256,7 +279,7 @@ class Settings:
             args=get('ARGS', arguments),
             compose=get('COMPOSE', choice, ('auto', 'v2', 'v1')),
             idle_timeout=get('IDLE_TIMEOUT', seconds),
-            stage=get('STAGE', choice, STAGES),
+            stage=get('STAGE', stage),
             server=get('SERVER', choice, SERVERS),
             timeout=get('TIMEOUT', whole_seconds),
             query=get('QUERY', filter_text),

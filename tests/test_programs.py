@@ -2,6 +2,7 @@
 their error lines, run with this Python on 127.0.0.1."""
 import importlib.util
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -235,9 +236,14 @@ def test_client_send_str_prints_the_lessons_typeerror(local_server):
         1, 'Starting client...\n', "TypeError: a bytes-like object is required, not 'str'\n")
 
 
-def test_the_labs_stage_names_are_the_servers(server):
-    from socketlab.settings import STAGES
-    assert set(STAGES) == {'simple', *server.STAGES}
+def test_the_labs_stage_names_are_read_from_the_servers_own_table(server):
+    """make lab STAGE= offers what the server's STAGES holds (read from its source, never run), in its
+    order, and make help's list of them (docs/variables.txt) names each."""
+    from socketlab.paths import ROOT
+    from socketlab.settings import server_stages
+    assert server_stages() == ('simple', *server.STAGES)
+    listed = ROOT.joinpath('docs', 'variables.txt').read_text().split('STAGE=simple')[1].split('SERVER=')[0]
+    assert set(server_stages()) <= set(re.findall(r'[a-z][a-z-]*', listed))
 
 
 def test_the_server_refuses_an_unknown_stage_in_one_line():

@@ -11,11 +11,12 @@ def remembered(settings):
     this lab, unless given now: a learner picks them once, then runs make server-nc, make tcp, make
     clients against it."""
     chosen = {}
-    for name, setting, allowed in (('stage', 'STAGE', checked.STAGES), ('server', 'SERVER', checked.SERVERS)):
+    for name, setting, check in (('stage', 'STAGE', checked.stage),
+                                 ('server', 'SERVER', lambda what, text: checked.choice(what, text, checked.SERVERS))):
         if setting in settings.given:
             continue
         try:
-            chosen[name] = checked.choice("the lab's {} (.lab)".format(name), (state_dir(settings.project) / name).read_text().strip(), allowed)
+            chosen[name] = check("the lab's {} (.lab)".format(name), (state_dir(settings.project) / name).read_text().strip())
         except OSError:
             pass
     return dataclasses.replace(settings, **chosen)
