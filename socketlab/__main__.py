@@ -268,19 +268,34 @@ def loss_table(_):
     return loss_table.main(_setup(None))
 
 
-# The longest a target's clean-up after a stop may take (a server started again, a heal: seconds alone).
-# Past it, the process says where each of its threads was, on stderr, and ends: a stop always ends.
-STOP_BOUND = 90
+# A target's clean-up after a stop (a server started again, a heal, a copy removed) takes seconds; on a
+# machine loaded far past its cores it took past 90 s, and a bound that short cut it half-way (an
+# impairment or a copy's containers left). So: every STOP_SAYS seconds it says where each of its threads
+# is, on stderr (never silent), and only past STOP_BOUND, a hang, it ends: a stop always ends.
+STOP_SAYS = 60
+STOP_BOUND = 300
+
+
+def _give_up():
+    import faulthandler
+    print('socket-lab: the clean-up after the stop passed {} s; where each thread was:'.format(STOP_BOUND),
+          file=sys.stderr, flush=True)
+    faulthandler.dump_traceback(all_threads=True)
+    os._exit(1)
 
 
 def _stopped(number, frame):
     """SIGTERM or SIGHUP (a closed terminal, a CI job stopped) stop a target as Ctrl-C does, through
     the same clean-up; while it runs, a second signal is ignored, so the clean-up is never cut short,
-    and it is bounded (STOP_BOUND)."""
+    and it is bounded (STOP_SAYS, STOP_BOUND)."""
     import faulthandler
+    import threading
     for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(each, signal.SIG_IGN)
-    faulthandler.dump_traceback_later(STOP_BOUND, exit=True)
+    faulthandler.dump_traceback_later(STOP_SAYS, repeat=True)
+    bound = threading.Timer(STOP_BOUND, _give_up)
+    bound.daemon = True
+    bound.start()
     raise KeyboardInterrupt
 
 

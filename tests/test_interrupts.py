@@ -89,7 +89,8 @@ def test_make_loss_table_stopped_heals_and_gives_the_server_back(running_lab, st
                           timeout=MEASURING)
     assert status != 0
     output, status = run(PROJECT, 'status')
-    assert impairments(output) == ['server: no impairment', 'netcat: no impairment'], output
+    assert impairments(output) == ['server: no impairment', 'netcat: no impairment'], '{}; make loss-table printed:\n{}'.format(
+        output, terminal.before)
     assert not containers(one_offs) and not half_written()
     assert run(PROJECT, 'tcp') == (LESSON['client'], 0)
 
@@ -111,7 +112,8 @@ def test_make_speed_stopped_removes_its_copy_whole(stop):
     status, _ = interrupt(terminal, copy_runs, stop, "make speed's copy never ran its lab", timeout=MEASURING)
     folder = running[0].attrs['Labels']['com.docker.compose.project.working_dir']
     assert status != 0
-    assert not containers(of_the_copy)
+    left = [(c.name, c.status) for c in containers(of_the_copy)]
+    assert not left, '{}; make speed printed:\n{}'.format(left, terminal.before)
     assert not [n for n in engine.client().networks.list() if of_the_copy(n.attrs.get('Labels') or {})]
     assert not [tag for image in engine.client().images.list() for tag in image.tags
                 if tag.startswith(sweep.RUN_PROJECT_PREFIX + RUN + '-speed-')]

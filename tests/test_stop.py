@@ -1,5 +1,6 @@
-"""A stop always ends: after Ctrl-C or a signal to the whole process group, a target's clean-up is
-bounded (socketlab.__main__.STOP_BOUND); one that hangs past it says where each thread was, and exits."""
+"""A stop always ends: after Ctrl-C or a signal to the whole process group, a target's clean-up says
+where each thread is every STOP_SAYS seconds (never silent) and is bounded (socketlab.__main__.STOP_BOUND);
+one that hangs past it says where each thread was, and exits."""
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from socketlab.paths import ROOT
 HANGING_CLEAN_UP = '''
 import signal, threading
 from socketlab import __main__ as main
-main.STOP_BOUND = 1
+main.STOP_SAYS, main.STOP_BOUND = 1, 3
 signal.signal(signal.SIGTERM, main._stopped)
 try:
     print('running', flush=True)
@@ -30,4 +31,6 @@ def test_a_clean_up_that_hangs_after_a_stop_says_where_and_ends():
     finally:
         program.kill()
     assert program.returncode == 1
-    assert 'Timeout (0:00:01)!' in stderr and 'line 10 in <module>' in stderr, stderr
+    said, gave_up = stderr.split('socket-lab: the clean-up after the stop passed 3 s; where each thread was:\n')
+    assert said.count('Timeout (0:00:01)!') >= 2 and 'line 10 in <module>' in said, stderr  # said, and again
+    assert 'line 10 in <module>' in gave_up, stderr
