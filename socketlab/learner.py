@@ -8,6 +8,7 @@ the lesson writes it reads neither: it talks to 'localhost' and its last line sa
 lesson's two terminals on one machine, and the lab says so in one line.
 """
 import ast
+import re
 from dataclasses import dataclass
 
 from .errors import SettingError
@@ -86,6 +87,22 @@ def server_has_stages(path=SERVER_FILE):
     """Whether the server file takes the lab's STAGE= (reads $SERVER_STAGE, as the lab's reference does)."""
     tree = _tree(path)
     return tree is not None and _reads_environment(tree, 'SERVER_STAGE')
+
+
+# The server file's STAGES table, read from its source by its layout (no parse: make tcp asks it each run).
+_STAGES_TABLE = re.compile(r'^STAGES = \{\n(.*?)^\}', re.M | re.S)
+_STAGE_KEY = re.compile(r"^\s+'([a-z][a-z-]*)':", re.M)
+
+
+def server_stages(path=None):
+    """('simple', the keys of the server file's STAGES table...): the stages make lab STAGE= offers; None
+    where the file has no such table (a learner's own server, as a lesson prints it: its stage is what
+    its start_server() calls)."""
+    try:
+        table = _STAGES_TABLE.search((path or SERVER_FILE).read_text())
+    except (OSError, UnicodeDecodeError):
+        return None
+    return ('simple', *_STAGE_KEY.findall(table.group(1))) if table else None
 
 
 def uses_tls(path=SERVER_FILE):

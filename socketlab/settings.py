@@ -130,26 +130,11 @@ class OneLineParser(argparse.ArgumentParser):
         raise SettingError('{}: {}'.format(self.prog, message))
 
 
-# The stages make lab STAGE= offers are server/ServerPython.py's own table (its STAGES, read from its
-# source, never run) and the lesson's own simple server: the one list of them.
-SERVER_FILE = ROOT / 'server' / 'ServerPython.py'
-_TABLE = re.compile(r'^STAGES = \{\n(.*?)^\}', re.M | re.S)
-_KEY = re.compile(r"^\s+'([a-z][a-z-]*)':", re.M)
-
-
-def server_stages(path=None):
-    """('simple', the keys of the server file's STAGES table...), or None where the file has no such table
-    (a learner's own server, as a lesson prints it: its stage is what its start_server() calls)."""
-    try:
-        table = _TABLE.search((path or SERVER_FILE).read_text())
-    except (OSError, UnicodeDecodeError):
-        return None
-    return ('simple', *_KEY.findall(table.group(1))) if table else None
-
-
 def stage(name, text):
-    """A stage of the server file's table; with a server that has none, any stage's name (make lab says
-    that the server's stage is its own)."""
+    """A stage of server/ServerPython.py's own table, the one list of them (socketlab.learner reads it from
+    the file's source); with a server that has none, any stage's name (make lab says that the server's
+    stage is its own)."""
+    from .learner import server_stages
     stages = server_stages()
     if stages is None:
         if not re.fullmatch(r'[a-z][a-z-]{0,39}', text):

@@ -240,7 +240,7 @@ def test_the_labs_stage_names_are_read_from_the_servers_own_table(server):
     """make lab STAGE= offers what the server's STAGES holds (read from its source, never run), in its
     order, and make help's list of them (docs/variables.txt) names each."""
     from socketlab.paths import ROOT
-    from socketlab.settings import server_stages
+    from socketlab.learner import server_stages
     assert server_stages() == ('simple', *server.STAGES)
     listed = ROOT.joinpath('docs', 'variables.txt').read_text().split('STAGE=simple')[1].split('SERVER=')[0]
     assert set(server_stages()) <= set(re.findall(r'[a-z][a-z-]*', listed))

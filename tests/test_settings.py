@@ -197,14 +197,14 @@ def test_the_settings_say_which_variables_the_user_set():
 def test_a_server_without_the_labs_table_takes_any_stage_name_and_a_bad_one_is_refused(tmp_path, monkeypatch):
     """A learner's own server as a lesson prints it has no STAGES table: make lab takes the stage's name
     (and says the server's stage is its own); a name that is no name is refused all the same."""
-    from socketlab import settings as checked
+    from socketlab import learner
     lesson = tmp_path / 'ServerPython.py'
     lesson.write_text((ROOT / 'tests' / 'lesson' / 'ServerPython-lesson2.py').read_text())
-    assert checked.server_stages(lesson) is None and checked.server_stages(tmp_path / 'none.py') is None
-    monkeypatch.setattr(checked, 'SERVER_FILE', lesson)
+    assert learner.server_stages(lesson) is None and learner.server_stages(tmp_path / 'none.py') is None
+    monkeypatch.setattr(learner, 'SERVER_FILE', lesson)
     assert Settings.from_environment({'STAGE': 'threads'}).stage == 'threads'
     with pytest.raises(SettingError, match=r"^bad STAGE 'x;y': give a stage's name, e.g. simple$"):
         Settings.from_environment({'STAGE': 'x;y'})
-    monkeypatch.setattr(checked, 'SERVER_FILE', ROOT / 'server' / 'ServerPython.py')
+    monkeypatch.setattr(learner, 'SERVER_FILE', ROOT / 'server' / 'ServerPython.py')
     with pytest.raises(SettingError, match=r"^bad STAGE 'fork': give simple, threads, "):
         Settings.from_environment({'STAGE': 'fork'})
