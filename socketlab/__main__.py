@@ -221,8 +221,7 @@ def test(_):
     import tempfile
     from . import browser, images, sweep
     settings = _setup(None, own=False).settings
-    images.ensure(settings)
-    images.ensure(settings, 'server-c')  # lesson 9's, which the suite plays too
+    images.ensure(settings, *images.PROGRAMS, 'server-c')  # and lesson 9's, which the suite plays too
     browser.ensure()
     # A run of its own, inside the suite's when the suite runs make test: its sweep is its own only.
     run = sweep.child_run('test') if os.environ.get('SOCKET_LAB_RUN') else sweep.new_run()

@@ -9,9 +9,7 @@ once the Engine has made it; one whose start or wait fails, or is cut short, is
 removed too, as testcontainers' containers are. A wait is a named strategy: a line in its log
 (LogLine), its compose healthcheck (Healthy), a port it listens on (Listening).
 """
-import concurrent.futures
 import re
-import threading
 
 from . import engine, health, topology
 
@@ -39,15 +37,8 @@ def create(service, name, command=(), environment=None, labels=None, network=Non
     labels = {**(service.get('labels') or {}), **(labels or {})}
     # Asked from a thread of its own, which a signal never interrupts: the Engine lists a container before it
     # can be found by its name, so one whose creation a Ctrl-C cut short is removed once the Engine has it.
-    asked = concurrent.futures.Future()
-
-    def ask():
-        try:
-            asked.set_result(engine.client().containers.create(image, list(command), name=name, environment=environment,
-                                                               labels=labels, tmpfs=tmpfs, **options))
-        except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
-            asked.set_exception(error)
-    threading.Thread(target=ask, name='create-' + name, daemon=True).start()
+    asked = engine.aside(lambda: engine.client().containers.create(image, list(command), name=name, environment=environment,
+                                                                  labels=labels, tmpfs=tmpfs, **options), 'create-' + name)
     try:
         return asked.result()
     except KeyboardInterrupt:

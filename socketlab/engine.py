@@ -1,6 +1,8 @@
 """The Docker Engine, through the docker SDK: the lab's containers (found by compose's own labels),
 its images, and the labels that say which run made something."""
+import concurrent.futures
 import functools
+import threading
 
 PROJECT_LABEL = 'com.docker.compose.project'
 SERVICE_LABEL = 'com.docker.compose.service'
@@ -22,6 +24,21 @@ def client():
     except docker.errors.DockerException as error:
         raise EngineMissing('Docker Engine is not reachable: start it (docker info says why): {}'.format(error)) from None
     return engine
+
+
+def aside(call, name):
+    """CALL (an Engine request) made from a daemon thread of its own, a Future of its result: a signal
+    never interrupts it half-way, and the caller may wait for several at once. The thread ends with
+    the process (its connection closed, the Engine drops what it was doing)."""
+    asked = concurrent.futures.Future()
+
+    def ask():
+        try:
+            asked.set_result(call())
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
+            asked.set_exception(error)
+    threading.Thread(target=ask, name=name, daemon=True).start()
+    return asked
 
 
 def errors():
