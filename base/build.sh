@@ -46,6 +46,13 @@ from_debian() {
     mapfile -t sources < <(host_sources)
     [ "${#sources[@]}" -gt 0 ] || die "no apt sources in /etc/apt: set BASE_FROM=python with a local PYTHON_IMAGE"
     echo "Building $BASE_IMAGE from Debian $suite packages (mmdebstrap, this host's apt sources)"
+    # The rootfs is made in memory where there is room (1 GiB) and it may run programs: its 10,000 files
+    # made and removed on disk cost 7 s of 25 here. TMPDIR given wins.
+    if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] \
+        && ! findmnt -no OPTIONS /dev/shm 2>/dev/null | grep -qw noexec \
+        && [ "$(df --output=avail -k /dev/shm 2>/dev/null | tail -1)" -gt 1048576 ] 2>/dev/null; then
+        export TMPDIR=/dev/shm
+    fi
     # (global, so the EXIT trap still sees it)
     tar=$(mktemp --suffix=.tar)
     trap 'rm -f "$tar"' EXIT
