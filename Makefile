@@ -1,5 +1,5 @@
 # socket-lab: `make help` lists the targets and the variables they take.
-# Each target is one call of the lab's own package (python3 -m socketlab TARGET, in .venv); make's
+# Each target is one call of the lab's own package (python3 -m socketlab TARGET, .venv's python); make's
 # variables (make tcp ARGS=--send-str, make lab SERVER_PORT=40000, ...) reach it as environment
 # variables, and it checks every one before anything runs.
 .DEFAULT_GOAL := help
@@ -77,17 +77,17 @@ speed:        $(VENV)/.test        ## the lab's own speed with each compose, on 
 test:         $(VENV)/.test        ## prove every exchange of the lessons (pytest, the docker SDK); leaves nothing running
 	@$(LAB) test
 
-# The project's venv: what the lab needs (.lab), what the suite adds (.test), what the bench adds (.bench).
+# The project's venv: what the lab needs (.lab), what the suite adds (.test), what the bench adds (.bench),
+# each from its pinned file in requirements/. The package itself is not installed: make runs it from
+# this folder (python3 -m finds it here), so a first make builds nothing (a package's build cost 5 s
+# of a cold make lab's venv here) and no import hook or path file costs a Python start.
 PIP = $(VENV)/bin/pip install --quiet --disable-pip-version-check
-# The package is installed as a path in the venv (editable_mode=compat), not through an import hook:
-# the hook cost every Python start of make 11 ms here.
-EDITABLE = --config-settings editable_mode=compat -e
-$(VENV)/.lab: pyproject.toml
+$(VENV)/.lab: requirements/lab.txt
 	@echo "Installing what the lab needs into $(VENV) (once)" && python3 -m venv $(VENV) && \
-	  $(PIP) $(EDITABLE) . && touch $@
-$(VENV)/.test: $(VENV)/.lab
-	@echo "Installing what the tests need into $(VENV) (once)" && $(PIP) $(EDITABLE) '.[test]' && touch $@
-$(VENV)/.bench: $(VENV)/.lab
-	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) $(EDITABLE) '.[bench]' && touch $@
+	  $(PIP) -r requirements/lab.txt && touch $@
+$(VENV)/.test: $(VENV)/.lab requirements/test.txt
+	@echo "Installing what the tests need into $(VENV) (once)" && $(PIP) -r requirements/test.txt && touch $@
+$(VENV)/.bench: $(VENV)/.lab requirements/bench.txt
+	@echo "Installing what the bench needs into $(VENV) (once)" && $(PIP) -r requirements/bench.txt && touch $@
 
 .PHONY: help lab start tcp tls upload query menu udp nc tcp-nc server-nc clients capture impair heal status logs exchange check grade gradescope down clean images base base-proof loss-table soak bench speed test

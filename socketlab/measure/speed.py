@@ -27,8 +27,8 @@ from .bench import machine, write_json
 
 # What a copy of the project needs to run make (the venv is shared: nothing is installed again).
 # The whole project but its CI: the copy's make test replays the README's and the guides' transcripts.
-COPIED = ['Makefile', 'README.md', 'compose.yaml', 'compose.publish.yaml', 'pyproject.toml', 'base', 'server', 'server-c',
-          'client', 'netcat', 'socketlab', 'tests', 'docs']
+COPIED = ['Makefile', 'README.md', 'compose.yaml', 'compose.publish.yaml', 'pyproject.toml', 'requirements', 'base', 'server',
+          'server-c', 'client', 'netcat', 'socketlab', 'tests', 'docs']
 
 
 def parse_command_line_arguments(args):
