@@ -3,10 +3,13 @@ from Debian packages) and one small image per program. The programs themselves a
 containers (compose.yaml), so an edit needs no build: a program image is built when it is missing or
 its Dockerfile, a lab file it runs from its copy (server-c/run.sh) or the base changed (a label on the
 image says which it was built from)."""
+import concurrent.futures
 import functools
 import hashlib
 import os
+import re
 import subprocess
+import threading
 
 from . import engine
 from .paths import ROOT
@@ -108,19 +111,76 @@ def _recipe(settings, program):
     return hashlib.sha256(b''.join(parts) + base_id.encode()).hexdigest()[:16]
 
 
-def program(settings, name):
-    """LAB_IMAGES/NAME, built when missing or stale; the image it replaces is removed when unused."""
+class Build:
+    """One program image's build by the Engine's (legacy) builder, read step by step, so that a stop can
+    end it and remove what it made. Each step that runs a container names it (' ---> Running in ID'),
+    then the image it committed (' ---> ID'). A build cut off by a closed connection left its step's
+    container and its last step's image (seen: a group SIGTERM to make test while it built
+    socket-lab/server-c); stopped here, the step's container is removed (the build fails at that step,
+    the Engine removes its own), and the untagged step images it made are removed after it ended."""
+
+    STEP_CONTAINER = re.compile(r' ---> Running in ([0-9a-f]{12,64})$')
+    STEP_IMAGE = re.compile(r' ---> ([0-9a-f]{12,64})$')
+
+    def __init__(self):
+        self.stopping = threading.Event()
+        self.running = None  # the step's container
+        self.made = []  # the images its steps committed, in order
+        self.log = []
+
+    def read(self, chunk):
+        """One chunk of the Engine's build stream."""
+        text = chunk.get('stream', '') or chunk.get('error', '')
+        self.log.append(text)
+        for line in text.splitlines():
+            if self.STEP_CONTAINER.match(line):
+                self.running = self.STEP_CONTAINER.match(line).group(1)
+                if self.stopping.is_set():
+                    self._remove_step()
+            elif self.STEP_IMAGE.match(line) and self.running is not None:
+                self.made.append(self.STEP_IMAGE.match(line).group(1))
+                self.running = None
+
+    def stop(self):
+        """Ends the build at its current step (or its next, if none runs now)."""
+        self.stopping.set()
+        self._remove_step()
+
+    def _remove_step(self):
+        running = self.running
+        if running is not None:
+            try:
+                engine.client().api.remove_container(running, force=True)
+            except engine.errors().APIError:
+                pass  # the step ended meanwhile: the next one is removed as it starts
+
+    def remove_leftovers(self):
+        """The step images it made that no tag holds (a finished build's are its image's own layers)."""
+        for image in reversed(self.made):
+            try:
+                if not engine.client().images.get(image).tags:
+                    engine.client().images.remove(image)
+            except engine.errors().APIError:
+                pass  # gone with a later one, or another image is built on it
+
+
+def program(settings, name, build=None):
+    """LAB_IMAGES/NAME, built when missing or stale (BUILD: a Build to read it with); the image it
+    replaces is removed when unused."""
     tag = settings.image(name)
     recipe = _recipe(settings, name)
     old = engine.image(tag)
     if old is not None and old.labels.get(BUILT_FROM) == recipe:
         return
+    build = build or Build()
     try:
-        engine.client().images.build(path=str(ROOT / name), tag=tag, rm=True, forcerm=True,
-                                     buildargs={'BASE': settings.image('base')}, labels={BUILT_FROM: recipe})
-    except engine.errors().BuildError as error:
-        engine.fail('building {} failed:\n{}'.format(tag, ''.join(line.get('stream', line.get('error', ''))
-                                                               for line in error.build_log).rstrip()))
+        for chunk in engine.client().api.build(path=str(ROOT / name), tag=tag, rm=True, forcerm=True, decode=True,
+                                               buildargs={'BASE': settings.image('base')}, labels={BUILT_FROM: recipe}):
+            build.read(chunk)
+            if 'error' in chunk:
+                engine.fail('building {} failed:\n{}'.format(tag, ''.join(build.log).rstrip()))
+    except engine.errors().APIError as error:
+        engine.fail('building {} failed: {}'.format(tag, error.explanation or error))
     if old is not None:
         try:
             engine.client().images.remove(old.id)
@@ -128,11 +188,26 @@ def program(settings, name):
             pass  # a container still uses it: make down removes it (docker image prune)
 
 
+# How long a stopped target waits for the builds it ended to end (each ends at its step: seconds).
+BUILD_STOP_BOUND = 60
+
+
 def ensure(settings, *names):
     """The base and the named program images, each built only if needed: the programs side by side, as
     a build here waits mostly on the Engine's storage (three at once took as long as one: 11 s). A stop
-    does not wait for them: they end with the process, and the Engine drops what it was building."""
+    ends each build at its step and removes what it left (Build)."""
     base(settings)
-    building = [engine.aside(functools.partial(program, settings, name), 'build-' + name) for name in names or PROGRAMS]
-    for built in building:
-        built.result()
+    names = names or PROGRAMS
+    builds = [Build() for _ in names]
+    building = [engine.aside(functools.partial(program, settings, name, build), 'build-' + name)
+                for name, build in zip(names, builds)]
+    try:
+        for built in building:
+            built.result()
+    except KeyboardInterrupt:
+        for build in builds:
+            build.stop()
+        concurrent.futures.wait(building, timeout=BUILD_STOP_BOUND)
+        for build in builds:
+            build.remove_leftovers()
+        raise
