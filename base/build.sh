@@ -29,6 +29,13 @@ host_sources() {
     return 0
 }
 
+# A stop while mmdebstrap runs: it is told and waited for; the script ends as the signal (128 + NUMBER) says.
+stopped() {
+    trap - INT TERM HUP
+    [ -z "${making:-}" ] || { kill -TERM "$making" 2>/dev/null; wait "$making" || true; }
+    exit $((128 + $1))
+}
+
 from_debian() {
     if ! command -v mmdebstrap >/dev/null; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -53,19 +60,27 @@ from_debian() {
         && [ "$(df --output=avail -k /dev/shm 2>/dev/null | tail -1)" -gt 1048576 ] 2>/dev/null; then
         export TMPDIR=/dev/shm
     fi
-    # (global, so the EXIT trap still sees it)
-    tar=$(mktemp --suffix=.tar)
-    trap 'rm -f "$tar"' EXIT
-    mmdebstrap --quiet --variant=apt \
+    # mmdebstrap works in a folder of this script's own (global, so the traps still see it) and runs in
+    # the background, so that a stop (INT, TERM, HUP) is handled at once: mmdebstrap is told and waited
+    # for (it removes its rootfs), then the folder goes, with the tar and the keyring folder mmdebstrap
+    # leaves when stopped early. In the foreground, a stop killed bash before its EXIT trap: the tar stayed.
+    # A rootfs still there is left (rmdir fails): what a killed mmdebstrap left mounted is not removed.
+    work=$(mktemp -d) making=
+    trap 'rm -f "$work/base.tar"; rm -rf --one-file-system "$work"/mmdebstrap.gpghome.*; rmdir "$work"' EXIT
+    trap 'stopped 2' INT; trap 'stopped 15' TERM; trap 'stopped 1' HUP
+    TMPDIR=$work mmdebstrap --quiet --variant=apt \
         --include="passwd,$(paste -sd, packages.txt)" \
         --customize-hook='chroot "$1" useradd --uid 10001 --user-group --create-home lab' \
         --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
-        "$suite" "$tar" "${sources[@]}"
+        "$suite" "$work/base.tar" "${sources[@]}" &
+    making=$!
+    wait "$making"
+    making=
     docker import \
         --change 'ENV LANG=C.UTF-8 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1' \
         --change 'LABEL socket-lab.base="debian"' --change "LABEL socket-lab.built-from=$BASE_RECIPE" \
         --change 'USER lab' --change 'WORKDIR /home/lab' --change 'CMD ["python3"]' \
-        "$tar" "$BASE_IMAGE" >/dev/null
+        "$work/base.tar" "$BASE_IMAGE" >/dev/null
 }
 
 case "$BASE_FROM" in

@@ -54,7 +54,17 @@ def _build_sh(image, base_from, python_image, recipe):
     """base/build.sh builds IMAGE (BASE_FROM, PYTHON_IMAGE as it takes them) labelled with RECIPE; whether it did."""
     env = {**os.environ, 'BASE_FROM': base_from, 'PYTHON_IMAGE': python_image, 'BASE_IMAGE': image,
            'BASE_RECIPE': recipe, 'DOCKER_BUILDKIT': '0'}
-    return subprocess.run(['bash', str(ROOT / 'base' / 'build.sh')], env=env).returncode == 0
+    # Stopped, the script is told (SIGTERM) and waited for, not killed: it stops its builder and removes its files.
+    with subprocess.Popen(['bash', str(ROOT / 'base' / 'build.sh')], env=env) as script:
+        try:
+            return script.wait() == 0
+        except KeyboardInterrupt:
+            script.terminate()
+            try:
+                script.wait(timeout=BUILD_STOP_BOUND)
+            except subprocess.TimeoutExpired:
+                script.kill()
+            raise
 
 
 def has_the_tools(image, labels=None):

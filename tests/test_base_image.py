@@ -56,3 +56,32 @@ def test_the_base_image_says_which_recipe_it_was_built_from():
     """make rebuilds the base image when base/ changes (a package added, as strace was): the image
     carries the hash of base/'s files it was built from, and make compares it."""
     assert engine.client().images.get('socket-lab/base').labels.get(images.BUILT_FROM) == images.base_recipe()
+
+
+@pytest.mark.parametrize('moment', ['keyring', 'rootfs'])
+def test_a_debian_build_stopped_removes_its_rootfs_and_its_tar_and_makes_no_image(tmp_path, moment):
+    """Stopped while mmdebstrap runs (SIGTERM, as make's clean-up sends it), base/build.sh tells
+    mmdebstrap, waits for it and removes its folder: nothing is left in its TMPDIR and no image is made.
+    In the foreground, a stop killed bash before its EXIT trap and the tar stayed; stopped at its start
+    (its keyring folder made), mmdebstrap itself leaves that folder; here, stopped then or once packages
+    are unpacked in its rootfs."""
+    import shutil
+    from socketlab import health
+    if shutil.which('mmdebstrap') is None:
+        pytest.skip('no mmdebstrap here: the base image was built from a Python image')
+    image = sweep.image_prefix(sweep.new_run()) + 'base/stopped'
+    script = subprocess.Popen(['bash', str(BUILD)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env={**os.environ, 'BASE_FROM': 'debian', 'BASE_IMAGE': image, 'TMPDIR': str(tmp_path)})
+
+    def made():  # at its start, its keyring folder (in the script's own); later, its rootfs with packages unpacked
+        if moment == 'keyring':
+            return list(tmp_path.glob('*/mmdebstrap.gpghome.*'))
+        return [path for path in tmp_path.glob('*/mmdebstrap.*') if (path / 'usr' / 'bin').is_dir()]
+    try:
+        health.eventually(made, what='mmdebstrap never made its {} folder in {}'.format(moment, tmp_path))
+        script.terminate()
+        output, _ = script.communicate(timeout=health.WAIT)
+    finally:
+        script.kill()
+    assert script.returncode == 128 + 15 and list(tmp_path.iterdir()) == [], output
+    assert engine.image(image) is None
