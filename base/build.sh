@@ -29,10 +29,11 @@ host_sources() {
     return 0
 }
 
-# A stop while mmdebstrap runs: it is told and waited for; the script ends as the signal (128 + NUMBER) says.
+# A stop while mmdebstrap runs: its process group is told and waited for; the script ends as the signal
+# (128 + NUMBER) says.
 stopped() {
-    trap - INT TERM HUP
-    [ -z "${making:-}" ] || { kill -TERM "$making" 2>/dev/null; wait "$making" || true; }
+    trap '' INT TERM HUP  # a second stop (make's, after the group's) waits with this one
+    [ -z "${making:-}" ] || { kill -TERM -- "-$making" 2>/dev/null; wait "$making" || true; }
     exit $((128 + $1))
 }
 
@@ -68,12 +69,14 @@ from_debian() {
     work=$(mktemp -d) making=
     trap 'rm -f "$work/base.tar"; rm -rf --one-file-system "$work"/mmdebstrap.gpghome.*; rmdir "$work"' EXIT
     trap 'stopped 2' INT; trap 'stopped 15' TERM; trap 'stopped 1' HUP
+    set -m  # its own process group: a stop reaches mmdebstrap and what it runs (apt, dpkg), which it waits for
     TMPDIR=$work mmdebstrap --quiet --variant=apt \
         --include="passwd,$(paste -sd, packages.txt)" \
         --customize-hook='chroot "$1" useradd --uid 10001 --user-group --create-home lab' \
         --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
         "$suite" "$work/base.tar" "${sources[@]}" &
     making=$!
+    set +m
     wait "$making"
     making=
     docker import \
