@@ -1,8 +1,6 @@
 """The Docker Engine, through the docker SDK: the lab's containers (found by compose's own labels),
 its images, and the labels that say which run made something."""
-import concurrent.futures
 import functools
-import threading
 
 PROJECT_LABEL = 'com.docker.compose.project'
 SERVICE_LABEL = 'com.docker.compose.service'
@@ -30,6 +28,8 @@ def aside(call, name):
     """CALL (an Engine request) made from a daemon thread of its own, a Future of its result: a signal
     never interrupts it half-way, and the caller may wait for several at once. The thread ends with
     the process (its connection closed, the Engine drops what it was doing)."""
+    import concurrent.futures  # here, not above: with the logging it imports, 10 ms that make help need not pay
+    import threading
     asked = concurrent.futures.Future()
 
     def ask():

@@ -3,7 +3,6 @@ from Debian packages) and one small image per program. The programs themselves a
 containers (compose.yaml), so an edit needs no build: a program image is built when it is missing or
 its Dockerfile, a lab file it runs from its copy (server-c/run.sh) or the base changed (a label on the
 image says which it was built from)."""
-import concurrent.futures
 import functools
 import hashlib
 import os
@@ -215,6 +214,7 @@ def ensure(settings, *names):
         for built in building:
             built.result()
     except KeyboardInterrupt:
+        import concurrent.futures
         for build in builds:
             build.stop()
         concurrent.futures.wait(building, timeout=BUILD_STOP_BOUND)
