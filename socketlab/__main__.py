@@ -283,12 +283,22 @@ def _give_up():
     os._exit(1)
 
 
+IMPORT_LOCK_WAIT = 0.01
+
+
 def _stopped(number, frame):
     """SIGTERM or SIGHUP (a closed terminal, a CI job stopped) stop a target as Ctrl-C does, through
     the same clean-up; while it runs, a second signal is ignored, so the clean-up is never cut short,
-    and it is bounded (STOP_SAYS, STOP_BOUND)."""
-    import faulthandler
+    and it is bounded (STOP_SAYS, STOP_BOUND). A signal that comes while Python's import lock is held
+    is taken again in a moment (IMPORT_LOCK_WAIT): raised in the few steps of importlib where the main
+    thread holds that lock unguarded, the KeyboardInterrupt kept it held for good, and every import in
+    another thread waited on it (seen: a make loss-table stopped, whose healing threads each imported)."""
+    import _imp
     import threading
+    if _imp.lock_held():
+        threading.Timer(IMPORT_LOCK_WAIT, os.kill, (os.getpid(), number)).start()
+        return
+    import faulthandler
     for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(each, signal.SIG_IGN)
     faulthandler.dump_traceback_later(STOP_SAYS, repeat=True)

@@ -34,3 +34,37 @@ def test_a_clean_up_that_hangs_after_a_stop_says_where_and_ends():
     said, gave_up = stderr.split('socket-lab: the clean-up after the stop passed 3 s; where each thread was:\n')
     assert said.count('Timeout (0:00:01)!') >= 2 and 'line 10 in <module>' in said, stderr  # said, and again
     assert 'line 10 in <module>' in gave_up, stderr
+
+
+# A stop that comes while another thread holds Python's import lock (as importlib's main-thread steps do).
+STOP_WHILE_IMPORTING = '''
+import _imp, os, signal, threading
+from socketlab import __main__ as main
+signal.signal(signal.SIGTERM, main._stopped)
+held, release = threading.Event(), threading.Event()
+
+def hold():
+    _imp.acquire_lock()
+    held.set()
+    release.wait()
+    _imp.release_lock()
+threading.Thread(target=hold, daemon=True).start()
+held.wait()
+try:
+    os.kill(os.getpid(), signal.SIGTERM)  # its handler runs before the next line
+    print('taken later', flush=True)
+    release.set()
+    threading.Event().wait(timeout=60)
+    print('never stopped', flush=True)
+except KeyboardInterrupt:
+    print('stopped', _imp.lock_held(), flush=True)
+'''
+
+
+def test_a_stop_while_the_import_lock_is_held_is_taken_once_it_is_free():
+    """Raised while the import lock is held, the stop's KeyboardInterrupt could keep it held for good
+    (every other thread's import then waits on it: a stopped make loss-table's healing threads did);
+    the stop is taken again once the lock is free."""
+    done = subprocess.run([sys.executable, '-c', STOP_WHILE_IMPORTING], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout == 'taken later\nstopped False\n', done
