@@ -37,15 +37,19 @@ def create(service, name, command=(), environment=None, labels=None, network=Non
     labels = {**(service.get('labels') or {}), **(labels or {})}
     # Asked from a thread of its own, which a signal never interrupts: the Engine lists a container before it
     # can be found by its name, so one whose creation a Ctrl-C cut short is removed once the Engine has it.
-    asked = engine.aside(lambda: engine.client().containers.create(image, list(command), name=name, environment=environment,
-                                                                  labels=labels, tmpfs=tmpfs, **options), 'create-' + name)
+    # The Future is made first: a Ctrl-C that lands while the thread starts finds it too (seen under load).
+    import concurrent.futures
+    asked = concurrent.futures.Future()
     try:
+        engine.aside(lambda: engine.client().containers.create(image, list(command), name=name, environment=environment,
+                                                               labels=labels, tmpfs=tmpfs, **options), 'create-' + name, asked)
         return asked.result()
     except KeyboardInterrupt:
-        try:
-            remove(asked.result(timeout=CREATE_BOUND))
-        except Exception:  # noqa: BLE001 - it was never made (or not in time): by its name, if it is there
-            remove_named(name)
+        if not asked.cancel():  # it began: what it makes is removed once the Engine has made it
+            try:
+                remove(asked.result(timeout=CREATE_BOUND))
+            except Exception:  # noqa: BLE001 - it was never made (or not in time): by its name, if it is there
+                remove_named(name)
         raise
 
 

@@ -205,17 +205,19 @@ def ensure(settings, *names):
     """The base and the named program images, each built only if needed: the programs side by side, as
     a build here waits mostly on the Engine's storage (three at once took as long as one: 11 s). A stop
     ends each build at its step and removes what it left (Build)."""
+    import concurrent.futures
     base(settings)
     names = names or PROGRAMS
     builds = [Build() for _ in names]
-    building = [engine.aside(functools.partial(program, settings, name, build), 'build-' + name)
-                for name, build in zip(names, builds)]
+    building = [concurrent.futures.Future() for _ in names]  # made first, so that a stop while one starts finds it
     try:
+        for name, build, built in zip(names, builds, building):
+            engine.aside(functools.partial(program, settings, name, build), 'build-' + name, built)
         for built in building:
             built.result()
     except KeyboardInterrupt:
-        import concurrent.futures
-        for build in builds:
+        for build, built in zip(builds, building):
+            built.cancel()  # never begun: never asked
             build.stop()
         concurrent.futures.wait(building, timeout=BUILD_STOP_BOUND)
         for build in builds:

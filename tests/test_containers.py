@@ -56,3 +56,37 @@ def test_a_creation_that_ctrl_c_cuts_short_leaves_no_container_though_the_engine
     assert interrupted.is_set() and engine_side and not engine_side[0].is_alive()
     with pytest.raises(engine.errors().NotFound):
         engine.client().containers.get(name)
+
+
+def test_a_ctrl_c_while_the_creating_thread_starts_leaves_no_container(settings, compose, monkeypatch):
+    """Under the suite's load a Ctrl-C landed while the thread that asks the Engine was being started,
+    before the builder held what that thread would make: the container stayed. Here the SIGINT comes
+    inside that thread's start (the thread itself runs on and makes the container); it is removed all
+    the same."""
+    service = topology.normalised_services(Target(settings, compose))['netcat']
+    name = '{}{}-containers-{}'.format(sweep.RUN_PROJECT_PREFIX, RUN, uuid.uuid4().hex[:8])
+    real_start, asking = threading.Thread.start, []
+
+    def start_then_ctrl_c(thread):
+        real_start(thread)
+        if thread.name == 'create-' + name:
+            asking.append(thread)
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10 ** 8):  # Python takes the signal at its loop's next turn: it raises here, in start
+                pass
+
+    def ctrl_c(number, frame):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(threading.Thread, 'start', start_then_ctrl_c)
+    previous = signal.signal(signal.SIGINT, ctrl_c)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            containers.create(service, name, labels={engine.RUN_LABEL: RUN})
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        monkeypatch.undo()
+    (thread,) = asking
+    thread.join(timeout=health.WAIT)  # the Engine has answered it
+    assert not thread.is_alive()
+    with pytest.raises(engine.errors().NotFound):
+        engine.client().containers.get(name)
