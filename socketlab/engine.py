@@ -24,15 +24,13 @@ def client():
     return engine
 
 
-def aside(call, name, asked=None):
-    """CALL (an Engine request) made from a daemon thread of its own, a Future of its result: a signal
-    never interrupts it half-way, and the caller may wait for several at once. The thread ends with
-    the process (its connection closed, the Engine drops what it was doing). ASKED: the Future to fill,
-    made by a caller beforehand so that a stop landing while the thread starts still finds it; one
-    cancelled before the thread began is never asked."""
-    import concurrent.futures  # here, not above: with the logging it imports, 10 ms that make help need not pay
+def aside(call, name, asked):
+    """CALL (an Engine request) made from a daemon thread of its own, its outcome set on the Future
+    ASKED: a signal never interrupts it half-way, and the caller may wait for several at once. The
+    caller makes ASKED first, so that a stop landing while the thread starts still finds it; one
+    cancelled before the thread began is never asked. The thread ends with the process (its connection
+    closed, the Engine drops what it was doing)."""
     import threading
-    asked = asked or concurrent.futures.Future()
 
     def ask():
         if not asked.set_running_or_notify_cancel():
@@ -42,7 +40,6 @@ def aside(call, name, asked=None):
         except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
             asked.set_exception(error)
     threading.Thread(target=ask, name=name, daemon=True).start()
-    return asked
 
 
 def errors():

@@ -39,14 +39,16 @@ def base_recipe():
 
 
 def base(settings, force=False):
-    """socket-lab/base (or LAB_IMAGES/base), built by base/build.sh when missing or built from another recipe."""
+    """socket-lab/base (or LAB_IMAGES/base), built by base/build.sh when missing or built from another
+    recipe; its id (the program images' recipes hold it)."""
     name = settings.image('base')
     recipe = base_recipe()
     built = engine.image(name)
     if not force and built is not None and built.labels.get(BUILT_FROM) == recipe:
-        return
+        return built.id
     if not _build_sh(name, settings.base_from, settings.python_image, recipe):
         engine.fail('building {} failed: base/build.sh said why, above'.format(name))
+    return engine.client().images.get(name).id
 
 
 def _build_sh(image, base_from, python_image, recipe):
@@ -112,10 +114,9 @@ def prove_dockerfile(settings):
 RUNS_FROM_IMAGE = {'server-c': ('run.sh',)}
 
 
-def _recipe(settings, program):
+def _recipe(base_id, program):
     """What a program image is built from: its Dockerfile, the lab's files it runs from its copy, and the
-    base image's id."""
-    base_id = engine.client().images.get(settings.image('base')).id
+    base image's id (BASE_ID)."""
     parts = [(ROOT / program / name).read_bytes() for name in ('Dockerfile', *RUNS_FROM_IMAGE.get(program, ()))]
     return hashlib.sha256(b''.join(parts) + base_id.encode()).hexdigest()[:16]
 
@@ -142,12 +143,12 @@ class Build:
         text = chunk.get('stream', '') or chunk.get('error', '')
         self.log.append(text)
         for line in text.splitlines():
-            if self.STEP_CONTAINER.match(line):
-                self.running = self.STEP_CONTAINER.match(line).group(1)
+            if step := self.STEP_CONTAINER.match(line):
+                self.running = step.group(1)
                 if self.stopping.is_set():
                     self._remove_step()
-            elif self.STEP_IMAGE.match(line) and self.running is not None:
-                self.made.append(self.STEP_IMAGE.match(line).group(1))
+            elif (step := self.STEP_IMAGE.match(line)) and self.running is not None:
+                self.made.append(step.group(1))
                 self.running = None
 
     def stop(self):
@@ -173,15 +174,14 @@ class Build:
                 pass  # gone with a later one, or another image is built on it
 
 
-def program(settings, name, build=None):
-    """LAB_IMAGES/NAME, built when missing or stale (BUILD: a Build to read it with); the image it
-    replaces is removed when unused."""
+def program(settings, name, base_id, build):
+    """LAB_IMAGES/NAME on the base image BASE_ID, built when missing or stale (read by BUILD, a Build);
+    the image it replaces is removed when unused."""
     tag = settings.image(name)
-    recipe = _recipe(settings, name)
+    recipe = _recipe(base_id, name)
     old = engine.image(tag)
     if old is not None and old.labels.get(BUILT_FROM) == recipe:
         return
-    build = build or Build()
     try:
         for chunk in engine.client().api.build(path=str(ROOT / name), tag=tag, rm=True, forcerm=True, decode=True,
                                                buildargs={'BASE': settings.image('base')}, labels={BUILT_FROM: recipe}):
@@ -206,13 +206,13 @@ def ensure(settings, *names):
     a build here waits mostly on the Engine's storage (three at once took as long as one: 11 s). A stop
     ends each build at its step and removes what it left (Build)."""
     import concurrent.futures
-    base(settings)
+    base_id = base(settings)
     names = names or PROGRAMS
     builds = [Build() for _ in names]
     building = [concurrent.futures.Future() for _ in names]  # made first, so that a stop while one starts finds it
     try:
         for name, build, built in zip(names, builds, building):
-            engine.aside(functools.partial(program, settings, name, build), 'build-' + name, built)
+            engine.aside(functools.partial(program, settings, name, base_id, build), 'build-' + name, built)
         for built in building:
             built.result()
     except KeyboardInterrupt:
