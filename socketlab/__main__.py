@@ -4,11 +4,14 @@ Make's variables reach this process as environment variables; socketlab.settings
 before anything is started, built, written or removed. A bad value, a missing engine or a failed step
 ends with one line on stderr and a non-zero exit.
 """
+import _imp
 import argparse
+import faulthandler
 import os
 import signal
 import subprocess
 import sys
+import threading
 
 from . import settings as checked
 from .errors import LabError
@@ -276,9 +279,9 @@ STOP_BOUND = 300
 
 
 def _give_up():
-    import faulthandler
-    print('socket-lab: the clean-up after the stop passed {} s; where each thread was:'.format(STOP_BOUND),
-          file=sys.stderr, flush=True)
+    faulthandler.cancel_dump_traceback_later()  # its dumps, written piecemeal, never land inside this one
+    sys.stderr.write('socket-lab: the clean-up after the stop passed {} s; where each thread was:\n'.format(STOP_BOUND))
+    sys.stderr.flush()
     faulthandler.dump_traceback(all_threads=True)
     os._exit(1)
 
@@ -286,19 +289,28 @@ def _give_up():
 IMPORT_LOCK_WAIT = 0.01
 
 
+def _importing(frame):
+    """Whether the main thread is inside importlib (where the signal's handler runs)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith('<frozen importlib'):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _stopped(number, frame):
     """SIGTERM or SIGHUP (a closed terminal, a CI job stopped) stop a target as Ctrl-C does, through
     the same clean-up; while it runs, a second signal is ignored, so the clean-up is never cut short,
-    and it is bounded (STOP_SAYS, STOP_BOUND). A signal that comes while Python's import lock is held
-    is taken again in a moment (IMPORT_LOCK_WAIT): raised in the few steps of importlib where the main
-    thread holds that lock unguarded, the KeyboardInterrupt kept it held for good, and every import in
-    another thread waited on it (seen: a make loss-table stopped, whose healing threads each imported)."""
-    import _imp
-    import threading
-    if _imp.lock_held():
+    and it is bounded (STOP_SAYS, STOP_BOUND). A signal that comes while Python's import lock is held,
+    or while the main thread is inside importlib, is taken again in a moment (IMPORT_LOCK_WAIT): raised
+    in importlib's unguarded steps, the KeyboardInterrupt kept a lock held for good, and every import in
+    another thread waited on it (seen: a make loss-table stopped, whose healing threads each imported),
+    or broke importlib's own books (seen: make impair stopped, a KeyError from its module lock, the
+    impairment left). The handler itself imports nothing, so a second signal inside it is never inside
+    an import of its own."""
+    if _imp.lock_held() or _importing(frame):
         threading.Timer(IMPORT_LOCK_WAIT, os.kill, (os.getpid(), number)).start()
         return
-    import faulthandler
     for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(each, signal.SIG_IGN)
     faulthandler.dump_traceback_later(STOP_SAYS, repeat=True)
