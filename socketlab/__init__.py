@@ -7,7 +7,9 @@ One concern per module:
     paths       where the project, its state (.lab/) and results live
     compose     which compose runs (Compose v2 first) and the commands it is given
     topology    compose's own model of compose.yaml's services, as a container's options
-    engine      the Docker Engine: the lab's containers, images, labels
+    engine      the Docker Engine through the docker SDK: the lab's containers, images, labels
+    api         the Engine's HTTP API with the standard library: a one-off run and the look-ups before
+                it (the learner's loop, make tcp, imports no docker SDK)
     containers  the one way the lab makes a container compose does not: from a service's model, removed
                 when its start fails, waited for by a named strategy (a log line, its healthcheck, a port)
     oneoff      the lab's one-off containers (a client's run, nc as a client, a wire helper)

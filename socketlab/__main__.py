@@ -320,6 +320,13 @@ def _stopped(number, frame):
     raise KeyboardInterrupt
 
 
+def _engine_errors():
+    """What the Engine's refusals are raised as: socketlab.api's and the docker SDK's, of those imported (an
+    except clause asks this only when something was raised; a make tcp imports no docker SDK)."""
+    api, sdk = sys.modules.get('socketlab.api'), sys.modules.get('docker.errors')
+    return tuple(error for error in (api and api.ApiError, sdk and sdk.DockerException) if error)
+
+
 TARGETS = {name.replace('_', '-'): function for name, function in list(globals().items())
            if callable(function) and function.__module__ == __name__ and name not in ('main',) and not name.startswith('_')}
 
@@ -332,7 +339,6 @@ def main(argv):
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, _stopped)
     from . import engine, health
-    docker_error = engine.errors().DockerException
     try:
         return TARGETS[args.target](args) or 0
     except LabError as error:  # the one way to fail (socketlab.errors): its lines, its exit code
@@ -341,7 +347,7 @@ def main(argv):
     except (engine.EngineMissing, health.NotYet, RuntimeError) as error:
         print(error, file=sys.stderr)
         return 1
-    except docker_error as error:
+    except _engine_errors() as error:
         print('docker: {}'.format(error), file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as error:

@@ -205,7 +205,7 @@ def clients(target):
     settings = target.settings
     count, loops = settings.clients, settings.loops
     images.ensure(settings, 'client')
-    server = lab.server(target)
+    server = engine.model(lab.server(target))
     totals = [line for line in server.logs(stderr=False).decode(errors='replace').splitlines() if line.startswith('Total')]
     if totals:  # the server counts on from its earlier clients (make lab STAGE=... again does not restart it)
         print("Before the loops, the server's last total: " + totals[-1])

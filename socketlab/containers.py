@@ -4,53 +4,71 @@ and load (socketlab.measure.bench), the base image's check (socketlab.images).
 
 Each is made from compose's own normalised model of one of compose.yaml's services (socketlab.topology:
 the same image, user, read-only root, capabilities, limits, mounts, healthcheck and logs), with what the
-caller adds or changes. One whose creation was cut short (Ctrl-C while the Engine makes it) is removed
-once the Engine has made it; one whose start or wait fails, or is cut short, is
-removed too, as testcontainers' containers are. A wait is a named strategy: a line in its log
+caller adds or changes, in the Engine's create request (made here from a table of the options the lab
+uses). One whose creation was cut short (Ctrl-C while the Engine makes it) is removed once the Engine
+has made it; one whose start or wait fails, or is cut short, is removed too, as testcontainers' are. A wait is a named strategy: a line in its log
 (LogLine), its compose healthcheck (Healthy), a port it listens on (Listening).
 """
 import re
 
-from . import engine, health, topology
+from . import api, engine, health, topology
 
-# How long a stopped target waits for the Engine to finish creating a container it asked for (then removes it).
-CREATE_BOUND = 60
+# The lab's container options (socketlab.topology.container_options, and what a caller changes) and where
+# each goes in the Engine's create request: its Config, or its HostConfig.
+CONFIG = {'user': 'User', 'entrypoint': 'Entrypoint', 'working_dir': 'WorkingDir', 'stdin_open': 'OpenStdin',
+          'tty': 'Tty', 'hostname': 'Hostname', 'healthcheck': 'Healthcheck'}
+HOST_CONFIG = {'read_only': 'ReadonlyRootfs', 'cap_drop': 'CapDrop', 'cap_add': 'CapAdd', 'security_opt': 'SecurityOpt',
+               'mem_limit': 'Memory', 'pids_limit': 'PidsLimit', 'nano_cpus': 'NanoCpus', 'init': 'Init',
+               'mounts': 'Mounts', 'log_config': 'LogConfig', 'network_mode': 'NetworkMode', 'pid_mode': 'PidMode',
+               'tmpfs': 'Tmpfs'}
 
 
-def create(service, name, command=(), environment=None, labels=None, network=None, aliases=(), own_environment=False,
+def config(service, command=(), environment=None, labels=None, network=None, aliases=(), own_environment=False,
            **changes):
-    """A container of SERVICE (compose's normalised model of it), named NAME, created, not started.
+    """The Engine's create request for a container of SERVICE (compose's normalised model of it).
     COMMAND: its entrypoint's arguments; ENVIRONMENT and LABELS: added to the service's (OWN_ENVIRONMENT:
-    ENVIRONMENT in place of the service's, which holds the lab's settings); NETWORK: the one
-    it joins (with ALIASES there), unless CHANGES give a network_mode; CHANGES: the docker SDK's options
+    ENVIRONMENT in place of the service's, which holds the lab's settings); NETWORK: the one it joins
+    (with ALIASES there), unless CHANGES give a network_mode; CHANGES: the options (CONFIG, HOST_CONFIG)
     that differ from the service's (image, entrypoint, tty, mounts, pids_limit, log_config, ...)."""
-    from docker.types import EndpointConfig
     options, tmpfs = topology.container_options(service)
-    options.update(changes)
-    if network is not None and 'network_mode' not in options:
-        options['network'] = network
-        if aliases:
-            options['networking_config'] = {network: EndpointConfig(engine.client().api.api_version, aliases=list(aliases))}
-    image = options.pop('image', None) or service['image']
+    options.update(tmpfs=tmpfs, **changes)
+    unknown = set(options) - set(CONFIG) - set(HOST_CONFIG) - {'image'}
+    if unknown:
+        raise ValueError('socketlab.containers does not know the options {}'.format(sorted(unknown)))
+    joined = network if network is not None and 'network_mode' not in options else None
+    if joined is not None:
+        options['network_mode'] = joined
     inherited = {} if own_environment else {key: str(value) for key, value in (service.get('environment') or {}).items()}
     environment = {**inherited, **(environment or {})}
-    labels = {**(service.get('labels') or {}), **(labels or {})}
-    # Asked from a thread of its own, which a signal never interrupts: the Engine lists a container before it
-    # can be found by its name, so one whose creation a Ctrl-C cut short is removed once the Engine has it.
-    # The Future is made first: a Ctrl-C that lands while the thread starts finds it too (seen under load).
-    import concurrent.futures
-    asked = concurrent.futures.Future()
+    if 'user' in options:
+        options['user'] = str(options['user'])
+    stdin = bool(options.get('stdin_open'))
+    body = {'Image': options.pop('image', None) or service['image'], 'Cmd': list(command),
+            'Env': ['{}={}'.format(key, value) for key, value in environment.items()],
+            'Labels': {**(service.get('labels') or {}), **(labels or {})},
+            'AttachStdin': stdin, 'StdinOnce': stdin, 'AttachStdout': True, 'AttachStderr': True,
+            **{CONFIG[key]: value for key, value in options.items() if key in CONFIG},
+            'HostConfig': {HOST_CONFIG[key]: value for key, value in options.items() if key in HOST_CONFIG}}
+    if joined is not None and aliases:
+        body['NetworkingConfig'] = {'EndpointsConfig': {joined: {'Aliases': list(aliases)}}}
+    return body
+
+
+def create(service, name, command=(), **options):
+    """A container of SERVICE, named NAME, created, not started (config() says what OPTIONS take), as the
+    docker SDK's model of it."""
+    made = create_id(service, name, command, **options)
     try:
-        engine.aside(lambda: engine.client().containers.create(image, list(command), name=name, environment=environment,
-                                                               labels=labels, tmpfs=tmpfs, **options), 'create-' + name, asked)
-        return asked.result()
-    except KeyboardInterrupt:
-        if not asked.cancel():  # it began: what it makes is removed once the Engine has made it
-            try:
-                remove(asked.result(timeout=CREATE_BOUND))
-            except Exception:  # noqa: BLE001 - it was never made (or not in time): by its name, if it is there
-                remove_named(name)
+        return engine.client().containers.get(made)
+    except BaseException:  # a stop (or a failure) before the caller holds it: not left behind
+        remove(made)
         raise
+
+
+def create_id(service, name, command=(), **options):
+    """The same, its id alone: for a caller that needs nothing of the docker SDK (socketlab.oneoff.run). One
+    whose creation a stop cuts short is removed once the Engine has made it (socketlab.api.create)."""
+    return api.create(config(service, command, **options), name)
 
 
 def start(container, wait=None):
@@ -67,17 +85,8 @@ def start(container, wait=None):
 
 
 def remove(container):
-    try:
-        container.remove(force=True)
-    except engine.errors().NotFound:
-        pass
-
-
-def remove_named(name):
-    try:
-        engine.client().containers.get(name).remove(force=True)
-    except engine.errors().NotFound:
-        pass
+    """Removed, running or not (a container, its id or its name); one already gone is no error."""
+    api.remove(container if isinstance(container, str) else container.id)
 
 
 def logs(container):

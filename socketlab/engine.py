@@ -24,6 +24,11 @@ def client():
     return engine
 
 
+def model(container):
+    """The docker SDK's model of a container socketlab.api has read (as it was read: reload() reads it again)."""
+    return client().containers.prepare_model(container.attrs)
+
+
 def aside(call, name, asked):
     """CALL (an Engine request) made from a daemon thread of its own, its outcome set on the Future
     ASKED: a signal never interrupts it half-way, and the caller may wait for several at once. The

@@ -17,7 +17,7 @@ from . import containers, engine, health, sweep, tls
 from .catalogue import Screen, load_catalogue, play, reports, transcripts
 from .paths import LESSON_FILES
 from .settings import SERVER_PROGRAMS
-from .topology import mounts as service_mounts, normalised_services
+from .topology import mount, mounts as service_mounts, normalised_services
 
 # The program a role's `file:` (one of tests/lesson/) stands in for, by kind.
 PROGRAMS = {'server': '/app/ServerPython.py', 'client': '/app/ClientPython.py', 'client-loop': '/app/ClientPython.py',
@@ -176,9 +176,8 @@ class Lab:
             entrypoint = spec['entrypoint']
         env.update({k: str(v) for k, v in (spec.get('env') or {}).items()})
         if 'file' in spec:  # the lesson's program as printed, in place of the lab's
-            from docker.types import Mount
             target = '/app/ServerC.c' if spec.get('server') == 'c' else PROGRAMS[kind]
-            mounts.append(Mount(target, str(LESSON_FILES / spec['file']), type='bind', read_only=True))
+            mounts.append(mount(target, str(LESSON_FILES / spec['file']), read_only=True))
         beside = self.roles[spec['beside']] if 'beside' in spec else None
         if beside is not None:  # on that role's host (its network namespace), as a lesson's second terminal
             changes['network_mode'] = 'container:' + beside.docker.id
@@ -209,12 +208,11 @@ class Lab:
     def _certificates(self, spec):
         """The /tls mount of this run's own certificates folder; the certificates made first (once per
         run) when the role speaks TLS: a TLS stage, the client's --tls, a program that imports ssl, or tls: true."""
-        from docker.types import Mount
         project = sweep.RUN_PROJECT_PREFIX + self.run + '-catalogue-certificates'  # no lab's name; the run's sweep removes it
         path = LESSON_FILES / spec['file'] if 'file' in spec else None
         if tls.needed(spec.get('stage', ''), path) or '--tls' in spec.get('args', ()) or spec.get('tls'):
             tls.ensure(self.target.with_settings(project=project))
-        return Mount('/tls', str(tls.folder(project)), type='bind', read_only=True)
+        return mount('/tls', str(tls.folder(project)), read_only=True)
 
     def _recorder(self, spec):
         """tcpdump (compose's capture-server service, NET_RAW) in the network namespace of the host the

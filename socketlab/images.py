@@ -10,7 +10,7 @@ import re
 import subprocess
 import threading
 
-from . import engine
+from . import api, engine
 from .paths import ROOT
 
 PROGRAMS = ('server', 'client', 'netcat')  # and server-c, lesson 9's, built when a lab runs it
@@ -38,17 +38,23 @@ def base_recipe():
     return hashlib.sha256(b''.join((ROOT / 'base' / f).read_bytes() for f in ('packages.txt', 'Dockerfile', 'build.sh'))).hexdigest()[:16]
 
 
+def _built(tag):
+    """The image TAG's id and the recipe it was built from (its label); (None, None) when there is none."""
+    found = api.image(tag)
+    return (found['Id'], (found['Config'].get('Labels') or {}).get(BUILT_FROM)) if found else (None, None)
+
+
 def base(settings, force=False):
     """socket-lab/base (or LAB_IMAGES/base), built by base/build.sh when missing or built from another
     recipe; its id (the program images' recipes hold it)."""
     name = settings.image('base')
     recipe = base_recipe()
-    built = engine.image(name)
-    if not force and built is not None and built.labels.get(BUILT_FROM) == recipe:
-        return built.id
+    built, built_from = _built(name)
+    if not force and built_from == recipe:
+        return built
     if not _build_sh(name, settings.base_from, settings.python_image, recipe):
         engine.fail('building {} failed: base/build.sh said why, above'.format(name))
-    return engine.client().images.get(name).id
+    return _built(name)[0]
 
 
 def _build_sh(image, base_from, python_image, recipe):
@@ -179,8 +185,8 @@ def program(settings, name, base_id, build):
     the image it replaces is removed when unused."""
     tag = settings.image(name)
     recipe = _recipe(base_id, name)
-    old = engine.image(tag)
-    if old is not None and old.labels.get(BUILT_FROM) == recipe:
+    old, built_from = _built(tag)
+    if built_from == recipe:
         return
     try:
         for chunk in engine.client().api.build(path=str(ROOT / name), tag=tag, rm=True, forcerm=True, decode=True,
@@ -192,7 +198,7 @@ def program(settings, name, base_id, build):
         engine.fail('building {} failed: {}'.format(tag, error.explanation or error))
     if old is not None:
         try:
-            engine.client().images.remove(old.id)
+            engine.client().images.remove(old)
         except engine.errors().APIError:
             pass  # a container still uses it: make down removes it (docker image prune)
 
@@ -205,9 +211,11 @@ def ensure(settings, *names):
     """The base and the named program images, each built only if needed: the programs side by side, as
     a build here waits mostly on the Engine's storage (three at once took as long as one: 11 s). A stop
     ends each build at its step and removes what it left (Build)."""
-    import concurrent.futures
     base_id = base(settings)
-    names = names or PROGRAMS
+    names = [name for name in names or PROGRAMS if _built(settings.image(name))[1] != _recipe(base_id, name)]
+    if not names:
+        return  # a warm make: each asked once, nothing built (and no thread)
+    import concurrent.futures
     builds = [Build() for _ in names]
     building = [concurrent.futures.Future() for _ in names]  # made first, so that a stop while one starts finds it
     try:

@@ -7,12 +7,12 @@ network_mode "service:server" joins the server's). They are started here rather 
 exit status as 0 (seen with Compose v2.29 to v2.40 here). Each carries compose's labels (so `make
 down` removes what a Ctrl-C left) and a name of its own, and is removed afterwards, whatever happened.
 """
+import os
 import re
 import subprocess
 import sys
-import uuid
 
-from . import containers, engine, health, topology
+from . import api, containers, engine, health, topology
 from .errors import SettingError
 from .wire.outlive import TRACE_MARK as _MARK
 
@@ -20,14 +20,20 @@ TRACE_MARK = _MARK.encode()
 
 
 def name(settings, service):
-    return '{}-{}-run-{}'.format(settings.project, service, uuid.uuid4().hex[:8])
+    return '{}-{}-run-{}'.format(settings.project, service, os.urandom(4).hex())  # uuid's import costs more
 
 
-def create(target, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None,
-           labels=None, beside=False, tty=False):
+def create(target, service_name, peer, *args, **options):
     """The container, created (not started), with ARGS after the service's command (and ENVIRONMENT
-    added to the service's). BESIDE: on the peer's host (its network namespace, its loopback), not a
-    host of its own on the lab network. TTY: its output on a terminal of its own (not typed into)."""
+    added to the service's), as the docker SDK's model of it. BESIDE: on the peer's host (its network
+    namespace, its loopback), not a host of its own on the lab network. INTERACTIVE: typed into (a
+    terminal, its input open). TTY: its output on a terminal of its own (not typed into)."""
+    return containers.create(**_made_as(target, service_name, peer, *args, **options))
+
+
+def _made_as(target, service_name, peer, *args, entrypoint=None, name_=None, interactive=False, environment=None,
+             labels=None, beside=False, tty=False):
+    """What socketlab.containers makes the one-off container from: its service, name, command and options."""
     settings = target.settings
     service = topology.normalised_services(target)[service_name]
     changes = dict(stdin_open=True, tty=True) if interactive else dict(stdin_open=False, tty=tty)  # typed into: Ctrl-D ends its input
@@ -41,9 +47,9 @@ def create(target, service_name, peer, *args, entrypoint=None, name_=None, inter
         changes['pid_mode'] = 'container:' + peer.id
     labels = {engine.PROJECT_LABEL: settings.project, engine.SERVICE_LABEL: service_name, engine.ONEOFF_LABEL: 'True',
               **(labels or {})}
-    return containers.create(service, name_ or name(settings, service_name), list(service.get('command') or []) + list(args),
-                             environment=environment, labels=labels,
-                             network=engine.network_of(peer) if 'network_mode' not in changes else None, **changes)
+    command = list(service.get('command') or []) + list(args)
+    return dict(service=service, name=name_ or name(settings, service_name), command=command, environment=environment,
+                labels=labels, network=engine.network_of(peer) if 'network_mode' not in changes else None, **changes)
 
 
 def run(target, service_name, peer, *args, entrypoint=None, capture=False, quiet=False, trace=None, labels=None,
@@ -53,16 +59,15 @@ def run(target, service_name, peer, *args, entrypoint=None, capture=False, quiet
     that counts outcomes itself). TRACE, a list: the client's socket calls are traced (strace, by the
     client's entrypoint socketlab/wire/outlive.py) and their lines added to it, not shown. ENVIRONMENT
     and BESIDE: as for create(). Shown on a terminal, the program writes to a terminal of its own, as
-    the lesson's does: its output and its errors in the order it wrote them (two pipes do not keep it)."""
-    settings = target.settings
-    container_name = name(settings, service_name)
+    the lesson's does: its output and its errors in the order it wrote them (two pipes do not keep it).
+    It talks to the Engine through socketlab.api alone: the learner's loop never imports the docker SDK."""
     tty = not capture and not quiet and sys.stdout.isatty()
-    container = create(target, service_name, peer, *args, entrypoint=entrypoint, name_=container_name,
-                       environment={**(environment or {}), **({'SOCKET_LAB_TRACE': '1'} if trace is not None else {})},
-                       labels=labels, beside=beside, tty=tty)
+    container = containers.create_id(**_made_as(
+        target, service_name, peer, *args, entrypoint=entrypoint, labels=labels, beside=beside, tty=tty,
+        environment={**(environment or {}), **({'SOCKET_LAB_TRACE': '1'} if trace is not None else {})}))
     try:
-        stream = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
-        container.start()
+        stream = api.attach(container, tty)
+        api.start(container)
         captured = bytearray()
         pending = bytearray()  # traced: the program's errors by whole lines, so that the trace's are told apart
 
@@ -86,7 +91,7 @@ def run(target, service_name, peer, *args, entrypoint=None, capture=False, quiet
             where = sys.stdout if tty else sys.stderr
             where.buffer.write(bytes(pending))
             where.flush()
-        status = container.wait()['StatusCode']
+        status = api.wait(container)
         return status, captured.decode(errors='replace') if capture else None
     finally:
         remove(container)
@@ -97,11 +102,11 @@ def run_in_terminal(target, service_name, peer, *args, entrypoint=None, beside=F
     if not sys.stdin.isatty():
         raise SettingError('make {}: a person types into it: run it in a terminal'.format(
             'server-nc' if service_name == 'netcat' else service_name))
-    container = create(target, service_name, peer, *args, entrypoint=entrypoint, interactive=True, beside=beside)
+    container = containers.create_id(**_made_as(target, service_name, peer, *args, entrypoint=entrypoint, interactive=True,
+                                               beside=beside))
     try:
-        subprocess.run(['docker', 'start', '--attach', '--interactive', container.id])
-        container.reload()
-        return container.attrs['State']['ExitCode']
+        subprocess.run(['docker', 'start', '--attach', '--interactive', container])
+        return api.inspect(container).attrs['State']['ExitCode']
     finally:
         remove(container)
 
@@ -126,4 +131,4 @@ def _traced(line, trace):
     return False
 
 
-remove, remove_named = containers.remove, containers.remove_named
+remove = containers.remove

@@ -1,6 +1,5 @@
 """Where things are: the project, the lab's state under .lab/, the results folder; how files there are written."""
 import os
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +26,7 @@ def result_path(results, kind, suffix=''):
 def write_atomic(path, data):
     """Writes PATH whole or not at all: a temporary file of a name no other writer has (two make
     commands, or two threads of one, may write the same file at once), renamed into place."""
+    import tempfile  # here, not at the top: the learner's loop (make tcp) writes nothing
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix='.' + path.name + '.', suffix='.tmp')

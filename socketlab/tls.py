@@ -11,7 +11,6 @@ base image, no network, as the user who runs make) the first time a stage or a c
 import fcntl
 import os
 import shutil
-import uuid
 
 from .paths import ROOT, state_dir
 
@@ -66,7 +65,7 @@ def ensure(target):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if made(settings.project):
             return path
-        new = '.new-' + uuid.uuid4().hex[:8]
+        new = '.new-' + os.urandom(4).hex()
         (path / new).mkdir()
         try:
             status, out = oneoff.run(target, 'certificates', None, '/tls/' + new, capture=True, quiet=True)

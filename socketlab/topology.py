@@ -46,7 +46,8 @@ def normalised_services(target):
 
 
 def container_options(service):
-    """A normalised compose service as the docker SDK's options (socketlab.containers); refuses keys it does not know."""
+    """A normalised compose service as the lab's container options (socketlab.containers turns them into the
+    Engine's create request); refuses keys it does not know. Also its tmpfs mounts, a mapping."""
     unknown = set(service) - USED - LEFT_TO_THE_LAB
     if unknown:
         raise ValueError('compose.yaml uses {} that socketlab.topology does not carry to a container: add it there'.format(sorted(unknown)))
@@ -62,8 +63,8 @@ def container_options(service):
     )
     if service.get('healthcheck'):
         check = service['healthcheck']
-        options['healthcheck'] = {'test': check['test'], 'retries': check.get('retries', 3),
-                                  **{key: duration(check[key]) for key in ('interval', 'timeout') if key in check}}
+        options['healthcheck'] = {'Test': check['test'], 'Retries': check.get('retries', 3),
+                                  **{key.title(): duration(check[key]) for key in ('interval', 'timeout') if key in check}}
     if logging:
         options['log_config'] = {'Type': logging.get('driver', 'json-file'), 'Config': logging.get('options', {})}
     return {k: v for k, v in options.items() if v is not None}, tmpfs
@@ -90,14 +91,20 @@ def _literal_dollars(value):
     return value
 
 
+UNITS = {'b': 1, 'k': 1024, 'm': 1024 ** 2, 'g': 1024 ** 3}
+
+
 def _bytes(value):
-    """Compose v2 gives bytes ("134217728"), v1 the unit it was written with ("128m"): the SDK takes both."""
-    return None if not value else int(value) if str(value).isdigit() else str(value)
+    """Compose v2 gives bytes ("134217728"), v1 the unit it was written with ("128m"): bytes, an int."""
+    if not value:
+        return None
+    number, unit = re.fullmatch(r'([0-9.]+)\s*([bkmg]?)b?', str(value).lower()).groups()
+    return int(float(number) * UNITS[unit or 'b'])
 
 
 def mounts(service):
-    """The service's volumes as the docker SDK's mounts."""
-    return [_mount(_volume(volume)) for volume in service.get('volumes', [])]
+    """The service's volumes as the Engine's mounts."""
+    return [mount(**_volume(volume)) for volume in service.get('volumes', [])]
 
 
 def _volume(volume):
@@ -109,8 +116,6 @@ def _volume(volume):
             'read_only': volume.get('read_only', False)}
 
 
-def _mount(spec):
-    from docker.types import Mount
-    return Mount(spec['target'], spec['source'], type=spec['type'], read_only=spec['read_only'])
-
-
+def mount(target, source, type='bind', read_only=False):
+    """One mount as the Engine's create request takes it."""
+    return {'Target': target, 'Source': source, 'Type': type, 'ReadOnly': read_only}

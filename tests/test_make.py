@@ -93,6 +93,17 @@ def test_tcp_twice_the_server_keeps_serving(walk):
 
 
 @v2_only
+def test_a_warm_make_tcp_never_imports_the_docker_sdk(walk):
+    """The learner's loop talks to the Engine through socketlab.api: importing the docker SDK (its
+    requests and urllib3) cost each make tcp 0.1 s, a third of what it spent above its floor."""
+    output, status = walk.run('tcp', env={'PYTHONPROFILEIMPORTTIME': '1'})
+    imported = [line.split('|')[-1].strip() for line in output if line.startswith('import time:')]
+    assert 'socketlab.api' in imported
+    assert [name for name in imported if name.split('.')[0] in ('docker', 'requests', 'urllib3')] == []
+    assert ([line for line in output if not line.startswith('import time:')], status) == (LESSON['client'], 0)
+
+
+@v2_only
 def test_tcp_passes_args_and_the_clients_failure(walk):
     output, status = walk.run('tcp', 'ARGS=--send-str')
     assert output[:2] == CATALOGUE['tcp-send-str-mistake']['expect']['client'] + [

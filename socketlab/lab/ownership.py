@@ -4,7 +4,7 @@ import dataclasses
 import hashlib
 import os
 
-from .. import engine
+from .. import api, engine
 from .. import settings as checked
 from ..paths import ROOT
 
@@ -14,8 +14,8 @@ WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir'  # set by Compose v
 
 def _folders(project):
     """The folders the project's containers were started from (compose labels each with its own)."""
-    listed = engine.client().containers.list(all=True, sparse=True, filters={'label': engine.PROJECT_LABEL + '=' + project})
-    return {(c.attrs.get('Labels') or {}).get(WORKING_DIR_LABEL) for c in listed} - {None}
+    listed = api.containers({engine.PROJECT_LABEL: project}, all=True)
+    return {(c.get('Labels') or {}).get(WORKING_DIR_LABEL) for c in listed} - {None}
 
 
 def _other_checkout(project):

@@ -1,10 +1,9 @@
 """The server's lifecycle: running the learner's current file with the current settings, started or
 restarted only when something it depends on changed, and seen listening (or why not, in one line)."""
-import datetime
 import hashlib
 import json
 
-from .. import engine, health, images, learner
+from .. import api, engine, health, images, learner
 from .. import settings as checked
 from ..paths import ROOT, state_dir, write_atomic
 
@@ -115,14 +114,39 @@ def last_start_logs(container, logged=None):
 def _timestamp(engine_time):
     """An Engine time (2026-11-26T00:14:03.123456789Z) as seconds, a float: a datetime is sent in whole
     seconds, which would keep the end of the previous run's lines."""
+    import datetime  # here: a warm make tcp reads no log
     return datetime.datetime.fromisoformat(engine_time[:26].rstrip('Z') + '+00:00').timestamp()
 
 
+def _unchanged(settings):
+    """The server's container, when it is the start of it that was seen healthy, still running, on the
+    current file with the current settings (found by socketlab.api: the learner's loop imports no docker
+    SDK); else None."""
+    recorded = _recorded(settings)
+    if 'container' not in recorded or any(recorded.get(key) != value for key, value in _wanted(settings).items()):
+        return None
+    try:
+        container = api.inspect(recorded['container'])
+    except api.NotFound:
+        return None
+    labels = container.labels
+    if (labels.get(engine.PROJECT_LABEL), labels.get(engine.SERVICE_LABEL), labels.get(engine.ONEOFF_LABEL, 'False')) != (
+            settings.project, 'server', 'False'):
+        return None  # not the lab's server
+    if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
+        return container
+    return None
+
+
 def server(target, remove_orphans=False):
-    """The server, running the learner's current file with the current settings and healthy.
-    Quick when it already is (no compose call): only an edit or a changed setting restarts it, and
+    """The server, running the learner's current file with the current settings and healthy, as
+    socketlab.api reads a container (engine.model(): the docker SDK's model of it). Quick when it
+    already is (no compose call, no docker SDK): only an edit or a changed setting restarts it, and
     only a changed compose.yaml can leave orphans for make lab to remove (remove_orphans)."""
     settings, compose = target.settings, target.compose
+    unchanged = _unchanged(settings)
+    if unchanged is not None:
+        return unchanged
     container = engine.service_container(settings.project, 'server')
     recorded = _recorded(settings)
     wanted = _wanted(settings)
@@ -140,9 +164,9 @@ def server(target, remove_orphans=False):
             container.restart(timeout=5)  # only the file changed: start the program again on it
             container.reload()
         if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
-            return container  # the same start of it that was seen healthy, still running
+            return api.Container(container.attrs)  # the same start of it that was seen healthy, still running
         _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
-        return container
+        return api.Container(container.attrs)
     before, logged = (container.id, _logged(container)) if container is not None else (None, 0)
     images.ensure(settings, settings.server_program)
     _certificates(target)
@@ -155,7 +179,7 @@ def server(target, remove_orphans=False):
     _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
     from ..wire import impair  # only where compose made the server: its new container gets the lab's impairment
     impair.sync(target)
-    return container
+    return api.Container(container.attrs)
 
 
 def _certificates(target):

@@ -57,7 +57,7 @@ def settled(server, address):
 def cut_off(target, stage, others):
     """(others served, their median seconds) while one client is cut off, for one server stage."""
     staged = target.with_settings(stage=stage)
-    server = lab.server(staged)
+    server = engine.model(lab.server(staged))
     victim = oneoff.create(staged, 'client', server, '-c', VICTIM % staged.settings.server_port, entrypoint=['python3'])
     try:
         victim.start()

@@ -4,7 +4,7 @@ a row, default 1000, from one client container; then SOAK_CONNECTIONS at once, d
 Measures; asserts nothing (tests/test_soak.py runs it small)."""
 import json
 
-from .. import lab, oneoff
+from .. import engine, lab, oneoff
 
 # The lesson's exchange, N times in a row from one host (a new connection each), then M attempts at once.
 ROUNDS = """import asyncio, socket, sys
@@ -51,7 +51,7 @@ def _log_size(server):
 def main(target):
     settings = target.settings
     rounds, burst = settings.soak_exchanges, settings.soak_connections
-    server = lab.server(target)
+    server = engine.model(lab.server(target))
     before = server_state(server)
     status, out = oneoff.run(target, 'client', server, '-c', ROUNDS, str(settings.server_port), str(rounds),
                              str(burst), entrypoint=['python3'], capture=True)
