@@ -6,8 +6,9 @@ Each is made from compose's own normalised model of one of compose.yaml's servic
 the same image, user, read-only root, capabilities, limits, mounts, healthcheck and logs), with what the
 caller adds or changes, in the Engine's create request (made here from a table of the options the lab
 uses). One whose creation was cut short (Ctrl-C while the Engine makes it) is removed once the Engine
-has made it; one whose start or wait fails, or is cut short, is removed too, as testcontainers' are. A wait is a named strategy: a line in its log
-(LogLine), its compose healthcheck (Healthy), a port it listens on (Listening).
+has made it; one whose start or wait fails, or is cut short, is removed too, as testcontainers' are. A
+wait is a named strategy: a line in its log (LogLine), its compose healthcheck (Healthy), a port it
+listens on (Listening).
 """
 import re
 
