@@ -14,6 +14,8 @@ import os
 import socket
 import urllib.parse
 
+from .engine import EngineMissing
+
 DEFAULT_SOCKET = '/var/run/docker.sock'
 TIMEOUT = 60  # a request's bound (the docker SDK's default); wait and attach have none
 
@@ -30,17 +32,12 @@ class NotFound(ApiError):
     pass
 
 
-def _missing(why):
-    from .engine import EngineMissing
-    return EngineMissing(why)
-
-
 def _connected(timeout):
     """A socket connected to the Engine."""
     host = os.environ.get('DOCKER_HOST') or 'unix://' + DEFAULT_SOCKET
     where = urllib.parse.urlsplit(host)
     if where.scheme not in ('unix', 'tcp'):
-        raise _missing('DOCKER_HOST {}: the lab speaks to an Engine at unix:// or tcp:// only'.format(host))
+        raise EngineMissing('DOCKER_HOST {}: the lab speaks to an Engine at unix:// or tcp:// only'.format(host))
     try:
         if where.scheme == 'unix':
             connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -57,7 +54,7 @@ def _connected(timeout):
         context.load_cert_chain(os.path.join(certs, 'cert.pem'), os.path.join(certs, 'key.pem'))
         return context.wrap_socket(connection, server_hostname=where.hostname)
     except OSError as error:
-        raise _missing('Docker Engine is not reachable: start it (docker info says why): {}'.format(error)) from None
+        raise EngineMissing('Docker Engine is not reachable: start it (docker info says why): {}'.format(error)) from None
 
 
 def _request_bytes(method, path, query=None, body=None, upgrade=False):
@@ -71,12 +68,10 @@ def _request_bytes(method, path, query=None, body=None, upgrade=False):
     return '\r\n'.join(lines + ['', '']).encode() + data
 
 
-def _status(reader):
-    """The answer's status, its headers read past."""
-    status = reader.readline().split(None, 2)
-    while reader.readline() not in (b'\r\n', b'\n', b''):
-        pass
-    return int(status[1]) if len(status) > 1 and status[1].isdigit() else 0
+def _code(status_line):
+    """An answer's status code from its first line (HTTP/1.1 200 OK); 0 when there is none."""
+    words = status_line.split(None, 2)
+    return int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
 
 
 def _refused(status, data):
@@ -91,8 +86,7 @@ def _refused(status, data):
 def _answer(received):
     """A whole answer's JSON (None when it has none); ApiError (NotFound) if it is a refusal."""
     head, _, data = bytes(received).partition(b'\r\n\r\n')
-    status = head.split(None, 2)
-    status = int(status[1]) if len(status) > 1 and status[1].isdigit() else 0
+    status = _code(head)
     if status >= 400 or status == 0:
         raise _refused(status, data)
     return json.loads(data) if data.strip() else None
@@ -192,7 +186,9 @@ def attach(container_id, tty):
         connection.sendall(_request_bytes('POST', '/containers/{}/attach'.format(container_id),
                                           {'stream': 1, 'logs': 1, 'stdout': 1, 'stderr': 1}, upgrade=True))
         reader = connection.makefile('rb')  # it holds the connection once this one is closed
-    status = _status(reader)
+    status = _code(reader.readline())
+    while reader.readline() not in (b'\r\n', b'\n', b''):
+        pass  # its headers
     if status not in (101, 200):
         with reader:
             raise _refused(status, reader.read())
