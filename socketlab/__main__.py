@@ -289,8 +289,13 @@ def _give_up():
 IMPORT_LOCK_WAIT = 0.01
 
 
-def _importing(frame):
-    """Whether the main thread is inside importlib (where the signal's handler runs)."""
+def _unsafe(frame):
+    """Whether a KeyboardInterrupt raised at FRAME, where the signal's handler runs, would break what
+    other threads share: inside importlib (its module locks and books), or as an __exit__ begins (the
+    release its with statement promised would be skipped: seen, the docker SDK's connection pool's lock
+    held for good, a queue's Condition, and a stopped make loss-table's heal waited on it for ever)."""
+    if frame is not None and frame.f_code.co_name == '__exit__':
+        return True
     while frame is not None:
         if frame.f_code.co_filename.startswith('<frozen importlib'):
             return True
@@ -302,13 +307,14 @@ def _stopped(number, frame):
     """SIGTERM or SIGHUP (a closed terminal, a CI job stopped) stop a target as Ctrl-C does, through
     the same clean-up; while it runs, a second signal is ignored, so the clean-up is never cut short,
     and it is bounded (STOP_SAYS, STOP_BOUND). A signal that comes while Python's import lock is held,
-    or while the main thread is inside importlib, is taken again in a moment (IMPORT_LOCK_WAIT): raised
-    in importlib's unguarded steps, the KeyboardInterrupt kept a lock held for good, and every import in
-    another thread waited on it (seen: a make loss-table stopped, whose healing threads each imported),
-    or broke importlib's own books (seen: make impair stopped, a KeyError from its module lock, the
-    impairment left). The handler itself imports nothing, so a second signal inside it is never inside
-    an import of its own."""
-    if _imp.lock_held() or _importing(frame):
+    or where a KeyboardInterrupt would break what the clean-up's threads share (_unsafe: inside
+    importlib, or as an __exit__ begins), is taken again in a moment (IMPORT_LOCK_WAIT). Raised there,
+    the KeyboardInterrupt kept a lock held for good, and every thread that wanted it waited (seen: a
+    make loss-table stopped, whose healing threads each imported, or asked the Engine through the pool
+    the main thread had been using), or broke importlib's own books (seen: make impair stopped, a
+    KeyError from its module lock, the impairment left). The handler itself imports nothing, so a second
+    signal inside it is never inside an import of its own."""
+    if _imp.lock_held() or _unsafe(frame):
         threading.Timer(IMPORT_LOCK_WAIT, os.kill, (os.getpid(), number)).start()
         return
     for each in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

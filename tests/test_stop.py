@@ -103,3 +103,37 @@ def test_a_stop_inside_an_import_is_taken_once_the_import_is_done():
     done = subprocess.run([sys.executable, '-c', STOP_INSIDE_AN_IMPORT], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.stdout == 'stopped, the module True\n', done
+
+
+# A stop that lands as an __exit__ begins (the docker SDK's pool takes its lock in a queue's Condition,
+# whose __exit__ is Python): the signal's handler called there, as the interpreter calls it.
+STOP_AS_AN_EXIT_BEGINS = '''
+import signal, sys, threading
+from socketlab import __main__ as main
+signal.signal(signal.SIGTERM, main._stopped)
+lock = threading.Lock()
+
+class Held:
+    def __enter__(self):
+        lock.acquire()
+
+    def __exit__(self, *exc):
+        main._stopped(signal.SIGTERM, sys._getframe())  # the stop, where it lands as __exit__ begins
+        lock.release()
+try:
+    with Held():
+        pass
+    threading.Event().wait(timeout=60)
+    print('never stopped', flush=True)
+except KeyboardInterrupt:
+    print('stopped, the lock', 'held' if lock.locked() else 'free', flush=True)
+'''
+
+
+def test_a_stop_as_an_exit_begins_is_taken_once_it_has_released():
+    """A stopped make loss-table never healed: its healing threads waited for ever on the lock of the
+    docker SDK's connection pool, which the main thread's KeyboardInterrupt had left held (raised as the
+    pool's Condition.__exit__ began, it skipped the release). The stop waits until the __exit__ is done."""
+    done = subprocess.run([sys.executable, '-c', STOP_AS_AN_EXIT_BEGINS], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout == 'stopped, the lock free\n', done
