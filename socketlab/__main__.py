@@ -243,7 +243,7 @@ def test(_):
         stopped = True
         return 130
     finally:  # after a stop, what the signal also reached finishes first (sweep.sweep_when_stopped)
-        (sweep.sweep_when_stopped if stopped else sweep.sweep)(run)
+        (sweep.sweep_when_stopped if stopped else sweep.sweep_when_done)(run)
     print('suite: {} passed, {} failed, {} skipped'.format(*totals))  # both phases, as one closing line
     if all(status == 5 for status in statuses):
         return 5  # pytest's own "no tests ran"
@@ -279,11 +279,13 @@ STOP_BOUND = 300
 
 
 def _give_up():
-    faulthandler.cancel_dump_traceback_later()  # its dumps, written piecemeal, never land inside this one
-    sys.stderr.write('socket-lab: the clean-up after the stop passed {} s; where each thread was:\n'.format(STOP_BOUND))
-    sys.stderr.flush()
-    faulthandler.dump_traceback(all_threads=True)
-    os._exit(1)
+    try:  # said where it can be (a closed terminal takes nothing: seen, the write's error kept the process alive)
+        faulthandler.cancel_dump_traceback_later()  # its dumps, written piecemeal, never land inside this one
+        sys.stderr.write('socket-lab: the clean-up after the stop passed {} s; where each thread was:\n'.format(STOP_BOUND))
+        sys.stderr.flush()
+        faulthandler.dump_traceback(all_threads=True)
+    finally:
+        os._exit(1)
 
 
 IMPORT_LOCK_WAIT = 0.01

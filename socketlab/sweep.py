@@ -86,12 +86,13 @@ def sweep(run):
     return removed
 
 
-def _others(run):
+def _others(run, group=True):
     """The processes still at work for RUN, not this one nor its ancestors (make, which waits for it):
-    this process group's (what a signal to the whole group also reached), and, in sessions of their own,
-    those that carry the run in their environment (the makes the suite starts in terminals of their own,
-    which that signal does not reach). A process that has exited (a zombie: our own child, not yet
-    waited for, as the stop cut that wait) is done. {pid: whether it is of this process group}."""
+    this process group's (what a signal to the whole group also reached; unless not GROUP), and, in
+    sessions of their own, those that carry the run in their environment (the makes the suite starts in
+    terminals of their own, which that signal does not reach). A process that has exited (a zombie: our
+    own child, not yet waited for, as the stop cut that wait) is done. {pid: whether it is of this
+    process group}."""
     def status(pid):
         with open('/proc/{}/stat'.format(pid)) as f:
             fields = f.read().rpartition(')')[2].split()
@@ -109,18 +110,31 @@ def _others(run):
             pid = status(pid)[0]
     except OSError:
         pass
-    group, others = os.getpgrp(), {}
+    group, others = os.getpgrp() if group else None, {}
     for entry in os.listdir('/proc'):
         if entry.isdigit() and int(entry) not in ancestors:
             try:
                 its_group = status(entry)[1]
-                if its_group == group:
+                if group is not None and its_group == group:
                     others[int(entry)] = True
                 elif its_group is not None and of_run(entry):
                     others[int(entry)] = False
             except (OSError, ValueError):
                 continue  # gone meanwhile, or not ours to read
     return others
+
+
+def sweep_when_done(run):
+    """After a run that ended by itself: a process that still carries it (a target a failing test could
+    not stop, in a terminal of its own: seen, a hung make loss-table outlived its suite by minutes) is
+    killed, then the run's things are swept. The run is over: nothing of it works on."""
+    import signal
+    for pid in _others(run, group=False):  # not the group's: a tee that make test's output goes to is in it
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass  # gone meanwhile
+    return sweep(run)
 
 
 def sweep_when_stopped(run, bound=25.0):

@@ -137,3 +137,18 @@ def test_a_stop_as_an_exit_begins_is_taken_once_it_has_released():
     done = subprocess.run([sys.executable, '-c', STOP_AS_AN_EXIT_BEGINS], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.stdout == 'stopped, the lock free\n', done
+
+
+def test_a_clean_up_that_hangs_ends_though_nobody_reads_what_it_says():
+    """A stopped make whose terminal had closed (pexpect's, a CI job's) hung on: its last word's write
+    failed, and the error ended the thread that was to end the process. It ends all the same."""
+    program = subprocess.Popen([sys.executable, '-c', HANGING_CLEAN_UP], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert program.stdout.readline() == 'running\n'
+        program.stderr.close()  # the terminal gone: what it writes there fails
+        program.send_signal(signal.SIGTERM)
+        assert program.wait(timeout=120) == 1  # a hang guard far past the 1 s bound
+    finally:
+        program.kill()
+        program.stdout.close()

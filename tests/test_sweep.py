@@ -1,5 +1,7 @@
 """A sweep removes one run's things and nothing else; without a run id it removes nothing at all (an
 empty id once matched everything on the engine that had no run label)."""
+import os
+
 import pytest
 
 from socketlab import engine, sweep
@@ -129,3 +131,28 @@ def test_a_stopped_run_tells_its_sessions_to_stop_even_one_that_shows_its_run_la
     finally:
         child.kill()
         child.wait()
+
+
+@pytest.mark.docker
+def test_a_run_that_ended_kills_what_still_carries_it():
+    """A make that a failing test could not stop (in a terminal of its own, deaf to SIGTERM) outlived
+    its suite by minutes; at the run's end, what still carries the run is killed, what does not is left."""
+    import subprocess
+    import sys
+    import uuid
+    run = uuid.uuid4().hex[:8]
+    deaf = 'import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print("up", flush=True); time.sleep(120)'
+    children = {name: subprocess.Popen([sys.executable, '-c', deaf], start_new_session=True, stdout=subprocess.PIPE,
+                                       env={**os.environ, 'SOCKET_LAB_RUN': value})
+                for name, value in (('ours', run + '-check-1'), ('another', uuid.uuid4().hex[:8]))}
+    try:
+        for child in children.values():
+            assert child.stdout.readline() == b'up\n'
+        sweep.sweep_when_done(run)
+        assert children['ours'].wait(timeout=30) == -9
+        assert children['another'].poll() is None
+    finally:
+        for child in children.values():
+            child.kill()
+            child.wait()
+            child.stdout.close()
