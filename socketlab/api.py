@@ -14,7 +14,7 @@ import os
 import socket
 import urllib.parse
 
-from .engine import EngineMissing
+from .engine import EngineMissing, unreachable
 
 DEFAULT_SOCKET = '/var/run/docker.sock'
 TIMEOUT = 60  # a request's bound (the docker SDK's default); wait and attach have none
@@ -54,7 +54,7 @@ def _connected(timeout):
         context.load_cert_chain(os.path.join(certs, 'cert.pem'), os.path.join(certs, 'key.pem'))
         return context.wrap_socket(connection, server_hostname=where.hostname)
     except OSError as error:
-        raise EngineMissing('Docker Engine is not reachable: start it (docker info says why): {}'.format(error)) from None
+        raise unreachable(error) from None
 
 
 def _request_bytes(method, path, query=None, body=None, upgrade=False):

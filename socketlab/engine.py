@@ -14,13 +14,18 @@ class EngineMissing(RuntimeError):
     pass
 
 
+def unreachable(error):
+    """The one line said when the Engine cannot be reached (by the docker SDK or by socketlab.api)."""
+    return EngineMissing('Docker Engine is not reachable: start it (docker info says why): {}'.format(error))
+
+
 @functools.cache
 def client():
     import docker  # imported when needed: a few hundredths of a second that `make help` need not pay
     try:
         engine = docker.from_env()  # asks the Engine its API version: unreachable, it raises here (no ping needed)
     except docker.errors.DockerException as error:
-        raise EngineMissing('Docker Engine is not reachable: start it (docker info says why): {}'.format(error)) from None
+        raise unreachable(error) from None
     return engine
 
 
