@@ -3,7 +3,8 @@ a one-off container's run (create, attach, start, wait, remove) and the look-ups
 server, the images it needs). The docker SDK (socketlab.engine) does the rest; importing it (its
 requests and urllib3) took 0.1 s of every warm make tcp, a third of what make tcp spent above its floor.
 
-The Engine is found where the docker SDK finds it: DOCKER_HOST (unix://PATH or tcp://HOST:PORT; with
+The Engine is found where the docker SDK finds it, the docker CLI's current context first made DOCKER_HOST
+(socketlab.context): DOCKER_HOST (unix://PATH or tcp://HOST:PORT; with
 DOCKER_TLS_VERIFY set, TLS with DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem), else the Unix socket
 /var/run/docker.sock. Each request is HTTP/1.0 on a connection of its own (the Engine answers it whole,
 then closes; http.client's import, its email parser and ssl, cost more than the request), with no API
@@ -34,6 +35,8 @@ class NotFound(ApiError):
 
 def _connected(timeout):
     """A socket connected to the Engine."""
+    from . import context
+    context.use()  # the docker CLI's current context (socketlab.context)
     host = os.environ.get('DOCKER_HOST') or 'unix://' + DEFAULT_SOCKET
     where = urllib.parse.urlsplit(host)
     if where.scheme not in ('unix', 'tcp'):

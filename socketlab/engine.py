@@ -1,6 +1,7 @@
 """The Docker Engine, through the docker SDK: the lab's containers (found by compose's own labels),
 its images, and the labels that say which run made something."""
 import functools
+import os
 
 PROJECT_LABEL = 'com.docker.compose.project'
 SERVICE_LABEL = 'com.docker.compose.service'
@@ -15,13 +16,16 @@ class EngineMissing(RuntimeError):
 
 
 def unreachable(error):
-    """The one line said when the Engine cannot be reached (by the docker SDK or by socketlab.api)."""
-    return EngineMissing('Docker Engine is not reachable: start it (docker info says why): {}'.format(error))
+    """The one line said when the Engine cannot be reached (by the docker SDK or by socketlab.api), and where."""
+    where = os.environ.get('DOCKER_HOST') or 'unix:///var/run/docker.sock'
+    return EngineMissing('Docker Engine is not reachable at {}: start it (docker info says why): {}'.format(where, error))
 
 
 @functools.cache
 def client():
     import docker  # imported when needed: a few hundredths of a second that `make help` need not pay
+    from . import context
+    context.use()  # the docker CLI's current context, which the docker SDK does not read
     try:
         engine = docker.from_env()  # asks the Engine its API version: unreachable, it raises here (no ping needed)
     except docker.errors.DockerException as error:

@@ -46,7 +46,7 @@ def test_the_engines_refusals_carry_its_message():
 
 
 @pytest.mark.parametrize('host, said', [
-    ('unix:///nonexistent/docker.sock', 'Docker Engine is not reachable: start it'),
+    ('unix:///nonexistent/docker.sock', 'Docker Engine is not reachable at unix:///nonexistent/docker.sock: start it'),
     ('ssh://someone@somewhere', 'DOCKER_HOST ssh://someone@somewhere: the lab speaks to an Engine at unix:// or tcp:// only'),
 ])
 def test_an_engine_it_cannot_reach_is_one_line(monkeypatch, host, said):
