@@ -3,7 +3,6 @@ on Linux and colima name their socket only there). Host-side, on a DOCKER_CONFIG
 out as docker lays it out; then through make, which must ask the context's Engine, not the default one."""
 import hashlib
 import json
-import os
 import subprocess
 
 import pytest
@@ -12,7 +11,7 @@ from socketlab import context
 from socketlab.engine import EngineMissing
 from socketlab.paths import ROOT
 
-from makeplay import SILENCE, project_name
+from makeplay import SILENCE, person_env, project_name
 
 
 def write_context(config, name, host, tls=None, skip=False, current=None):
@@ -82,7 +81,7 @@ def test_make_asks_the_current_contexts_engine(tmp_path, target):
     context (a socket that is not there: its one line names it) and nothing else."""
     socket = tmp_path / 'nowhere' / 'docker.sock'
     write_context(tmp_path, 'elsewhere', 'unix://' + str(socket), current='elsewhere')
-    env = {key: value for key, value in os.environ.items() if not key.startswith('DOCKER_') or key == 'DOCKER_BUILDKIT'}
+    env = {key: value for key, value in person_env().items() if not key.startswith('DOCKER_') or key == 'DOCKER_BUILDKIT'}
     env.update(DOCKER_CONFIG=str(tmp_path), LAB_PROJECT=project_name('-context'))
     done = subprocess.run(['make', target], cwd=ROOT, env=env, capture_output=True, text=True, timeout=SILENCE)
     assert done.returncode == 2, done.stdout + done.stderr  # make says its recipe failed
