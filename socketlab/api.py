@@ -15,9 +15,8 @@ import os
 import socket
 import urllib.parse
 
-from .engine import EngineMissing, unreachable
+from .engine import DEFAULT_SOCKET, EngineMissing, host, unreachable  # noqa: F401 (DEFAULT_SOCKET: the tests' proxy)
 
-DEFAULT_SOCKET = '/var/run/docker.sock'
 TIMEOUT = 60  # a request's bound (the docker SDK's default); wait and attach have none
 
 
@@ -37,10 +36,10 @@ def _connected(timeout):
     """A socket connected to the Engine."""
     from . import context
     context.use()  # the docker CLI's current context (socketlab.context)
-    host = os.environ.get('DOCKER_HOST') or 'unix://' + DEFAULT_SOCKET
-    where = urllib.parse.urlsplit(host)
+    address = host()
+    where = urllib.parse.urlsplit(address)
     if where.scheme not in ('unix', 'tcp'):
-        raise EngineMissing('DOCKER_HOST {}: the lab speaks to an Engine at unix:// or tcp:// only'.format(host))
+        raise EngineMissing('DOCKER_HOST {}: the lab speaks to an Engine at unix:// or tcp:// only'.format(address))
     try:
         if where.scheme == 'unix':
             connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -9,16 +9,21 @@ ONEOFF_LABEL = 'com.docker.compose.oneoff'
 # Every container and network a run (make test, make exchange, make bench) makes carries this label
 # with the run's id, so that the run removes what it made and nothing else (socketlab.sweep).
 RUN_LABEL = 'socket-lab.run'
+DEFAULT_SOCKET = '/var/run/docker.sock'  # the Engine's address where DOCKER_HOST (or a docker context) names none
 
 
 class EngineMissing(RuntimeError):
     pass
 
 
+def host():
+    """The Engine's address, as the docker SDK and socketlab.api read it (socketlab.context sets DOCKER_HOST first)."""
+    return os.environ.get('DOCKER_HOST') or 'unix://' + DEFAULT_SOCKET
+
+
 def unreachable(error):
     """The one line said when the Engine cannot be reached (by the docker SDK or by socketlab.api), and where."""
-    where = os.environ.get('DOCKER_HOST') or 'unix:///var/run/docker.sock'
-    return EngineMissing('Docker Engine is not reachable at {}: start it (docker info says why): {}'.format(where, error))
+    return EngineMissing('Docker Engine is not reachable at {}: start it (docker info says why): {}'.format(host(), error))
 
 
 @functools.cache
