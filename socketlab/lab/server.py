@@ -133,9 +133,13 @@ def _unchanged(settings):
     if (labels.get(engine.PROJECT_LABEL), labels.get(engine.SERVICE_LABEL), labels.get(engine.ONEOFF_LABEL, 'False')) != (
             settings.project, 'server', 'False'):
         return None  # not the lab's server
-    if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
-        return container
-    return None
+    return container if _seen_healthy(container, recorded) else None
+
+
+def _seen_healthy(container, recorded):
+    """Whether CONTAINER (the docker SDK's model, or socketlab.api's) is running the start of it that was
+    seen healthy (RECORDED: what _record_server wrote then)."""
+    return container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started')
 
 
 def server(target, remove_orphans=False):
@@ -163,7 +167,7 @@ def server(target, remove_orphans=False):
             _certificates(target)
             container.restart(timeout=5)  # only the file changed: start the program again on it
             container.reload()
-        if container.status == 'running' and container.attrs['State']['StartedAt'] == recorded.get('started'):
+        if _seen_healthy(container, recorded):
             return api.Container(container.attrs)  # the same start of it that was seen healthy, still running
         _record_server(settings, container, _listening_or_explain(container, settings.server_port, logged))
         return api.Container(container.attrs)
