@@ -182,11 +182,17 @@ def remove(container_id):
 
 def attach(container_id, tty):
     """Its output from its start, as it comes: (stdout, stderr) chunks, one of them None. Attached before
-    the start, nothing is missed. TTY: the container writes to a terminal, one stream; else the Engine
-    sends frames, each an 8-byte header (stream, 0, 0, 0, size in 4 bytes) and its bytes."""
+    the start (returned once the Engine says so), nothing is missed. TTY: the container writes to a
+    terminal, one stream; else the Engine sends frames, each an 8-byte header (stream, 0, 0, 0, size in 4
+    bytes) and its bytes.
+
+    The Engine answers an attach (101) before it has joined the container's streams: a start sent at
+    once could run the program before that, and its first lines were lost, or, asked with the log so
+    far (logs=1, as the docker SDK's callers had it), came twice (seen under load: "out err out err
+    1 2 ..."). It says it has joined them with the container's "attach" event (_attached)."""
     with _connected(None) as connection:
         connection.sendall(_request_bytes('POST', '/containers/{}/attach'.format(container_id),
-                                          {'stream': 1, 'logs': 1, 'stdout': 1, 'stderr': 1}, upgrade=True))
+                                          {'stream': 1, 'stdout': 1, 'stderr': 1}, upgrade=True))
         reader = connection.makefile('rb')  # it holds the connection once this one is closed
     status = _code(reader.readline())
     while reader.readline() not in (b'\r\n', b'\n', b''):
@@ -194,7 +200,35 @@ def attach(container_id, tty):
     if status not in (101, 200):
         with reader:
             raise _refused(status, reader.read())
+    try:
+        _attached(container_id)
+    except BaseException:
+        reader.close()
+        raise
     return _frames(reader, tty)
+
+
+def _attached(container_id):
+    """Returns once the Engine has logged the container's "attach" event (after it joined the streams).
+    From the events it keeps (since=0; the container is new, so any attach of it is this one), then as
+    they come; bounded by TIMEOUT."""
+    filters = json.dumps({'type': ['container'], 'container': [container_id], 'event': ['attach']})
+    with _connected(TIMEOUT) as connection:
+        connection.sendall(_request_bytes('GET', '/events', {'since': 0, 'filters': filters}))
+        with connection.makefile('rb') as reader:
+            status = _code(reader.readline())
+            while reader.readline() not in (b'\r\n', b'\n', b''):
+                pass  # its headers
+            if status != 200:
+                raise _refused(status, reader.read())
+            try:
+                for line in reader:  # one JSON object a line (HTTP/1.0: no chunks)
+                    if line.strip() and json.loads(line).get('Action') == 'attach':
+                        return
+            except TimeoutError:
+                raise ApiError(0, 'the Engine did not say within {} s that it had attached to {}'.format(
+                    TIMEOUT, container_id)) from None
+    raise ApiError(0, 'the Engine ended its events before it said it had attached to {}'.format(container_id))
 
 
 def _frames(reader, tty):
